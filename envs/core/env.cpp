@@ -1,0 +1,68 @@
+#include "envs/core/env.h"
+
+#include <stdexcept>
+#include <string>
+
+#include "envs/core/draw_list.h"
+
+namespace arena {
+
+void Env::check_obs_buffer(const ObsBuffer& out) const {
+  const Space& s = spec_.observation_space;
+  if (out.dtype != s.dtype() || out.count != s.size() || out.data == nullptr)
+    throw std::invalid_argument(spec_.id + ": observation buffer holds " + std::to_string(out.count) + " " +
+                                dtype_name(out.dtype) + ", the observation space " + s.repr() + " needs " +
+                                std::to_string(s.size()) + " " + dtype_name(s.dtype()));
+}
+
+void Env::reset(ObsBuffer out, std::optional<std::uint64_t> seed, const Options& options) {
+  check_obs_buffer(out);
+  if (seed) {
+    rng_.seed(*seed);
+    seeded_ = true;
+  } else if (!seeded_) {
+    rng_.seed(Rng::entropy_seed());
+    seeded_ = true;
+  }
+  do_reset(out, seed, options);
+  needs_reset_ = false;
+}
+
+StepResult Env::step(ActionView action, ObsBuffer out) {
+  if (needs_reset_) throw std::logic_error(spec_.id + ": step() called before reset()");
+  check_obs_buffer(out);
+  const Space& a = spec_.action_space;
+  if (action.dtype != a.dtype() || action.count != a.size() || action.data == nullptr)
+    throw std::invalid_argument(spec_.id + ": action buffer holds " + std::to_string(action.count) + " " +
+                                dtype_name(action.dtype) + ", the action space " + a.repr() + " needs " +
+                                std::to_string(a.size()) + " " + dtype_name(a.dtype()));
+  if (a.is_discrete()) {
+    const std::int64_t v = *static_cast<const std::int64_t*>(action.data);
+    if (v < a.start() || v >= a.start() + a.n())
+      throw std::out_of_range(spec_.id + ": action " + std::to_string(v) + " is not in " + a.repr());
+  }
+  return do_step(action, out);
+}
+
+StepResult Env::step(std::int64_t discrete_action, ObsBuffer out) {
+  return step(ActionView(&discrete_action, DType::Int64, 1), out);
+}
+
+StepResult Env::step(std::span<const float> box_action, ObsBuffer out) {
+  return step(ActionView(box_action.data(), DType::Float32, box_action.size()), out);
+}
+
+Wrapper::Wrapper(std::unique_ptr<Env> inner) : inner_(std::move(inner)) {
+  if (!inner_) throw std::invalid_argument("Wrapper: no env to wrap");
+  spec_ = inner_->spec();
+}
+
+void Wrapper::draw(DrawList& out) const { inner_->draw(out); }
+
+void Wrapper::do_reset(ObsBuffer out, std::optional<std::uint64_t> seed, const Options& options) {
+  inner_->reset(out, seed, options);
+}
+
+StepResult Wrapper::do_step(ActionView action, ObsBuffer out) { return inner_->step(action, out); }
+
+}  // namespace arena

@@ -1,0 +1,51 @@
+#include "experiments/evaluate.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <vector>
+
+#include "envs/core/registry.h"
+
+namespace arena {
+
+EvalResult evaluate_random(const Registry& registry, const std::string& id, const Options& options, int episodes,
+                           std::uint64_t seed) {
+  if (episodes <= 0) throw std::invalid_argument("episodes must be positive, got " + std::to_string(episodes));
+  auto env = registry.make(id, options);
+  if (!env->spec().max_episode_steps)
+    throw std::invalid_argument("'" + id + "' has no step limit; random evaluation could run forever");
+  Array obs = env->observation_space().make_array();
+  Array act = env->action_space().make_array();
+  Rng action_rng(seed ^ 0x5DEECE66DULL);
+  std::vector<double> returns, lengths;
+  for (int ep = 0; ep < episodes; ++ep) {
+    env->reset(obs.view(), seed + static_cast<std::uint64_t>(ep));
+    double ret = 0;
+    std::int64_t len = 0;
+    for (;;) {
+      env->action_space().sample(action_rng, act.view());
+      const StepResult r = env->step(act.view(), obs.view());
+      ret += r.reward;
+      ++len;
+      if (r.done()) break;
+    }
+    returns.push_back(ret);
+    lengths.push_back(static_cast<double>(len));
+  }
+  EvalResult out;
+  out.env = id;
+  out.episodes = episodes;
+  double sum = 0, sq = 0, lsum = 0;
+  for (double r : returns) sum += r;
+  out.return_mean = sum / episodes;
+  for (double r : returns) sq += (r - out.return_mean) * (r - out.return_mean);
+  out.return_std = std::sqrt(sq / episodes);  // population std, as numpy's default
+  out.return_min = *std::min_element(returns.begin(), returns.end());
+  out.return_max = *std::max_element(returns.begin(), returns.end());
+  for (double l : lengths) lsum += l;
+  out.length_mean = lsum / episodes;
+  return out;
+}
+
+}  // namespace arena

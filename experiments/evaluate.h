@@ -1,0 +1,26 @@
+// Episode statistics of a policy on an environment (`arena eval`).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "envs/core/options.h"
+
+namespace arena {
+
+class Registry;
+
+struct EvalResult {
+  std::string env;
+  int episodes = 0;
+  double return_mean = 0, return_std = 0, return_min = 0, return_max = 0;
+  double length_mean = 0;
+};
+
+// Runs `episodes` episodes of `id` (built with `options`) under uniformly
+// random actions. Episode i is reset with seed + i; actions come from an RNG
+// seeded from `seed`, so the result is reproducible.
+EvalResult evaluate_random(const Registry& registry, const std::string& id, const Options& options, int episodes,
+                           std::uint64_t seed);
+
+}  // namespace arena

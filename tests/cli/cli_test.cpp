@@ -1,0 +1,157 @@
+// The `arena` binary end to end: output, JSON shapes and exit codes.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "render/png_writer.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Run {
+  int rc = -1;
+  std::string out, err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Run arena(const std::string& args) {
+  static int counter = 0;
+  const fs::path dir = fs::temp_directory_path() / ("arena_cli_test_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const fs::path out = dir / ("out" + std::to_string(counter));
+  const fs::path err = dir / ("err" + std::to_string(counter++));
+  const std::string cmd = std::string(ARENA_BIN) + " " + args + " >" + out.string() + " 2>" + err.string();
+  const int status = std::system(cmd.c_str());
+  Run r;
+  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = slurp(out);
+  r.err = slurp(err);
+  return r;
+}
+
+TEST(Cli, HelpForEverySubcommand) {
+  const Run top = arena("--help");
+  EXPECT_EQ(top.rc, 0);
+  for (const char* sub : {"list", "check", "bench", "eval", "render"}) {
+    EXPECT_NE(top.out.find(sub), std::string::npos) << sub;
+    const Run r = arena(std::string(sub) + " --help");
+    EXPECT_EQ(r.rc, 0) << sub;
+    EXPECT_NE(r.out.find("Usage"), std::string::npos) << sub << r.out;
+  }
+}
+
+TEST(Cli, BadUsageExitsTwoWithTheErrorOnStderr) {
+  Run r = arena("bench --frobnicate");
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("frobnicate"), std::string::npos) << r.err;
+  r = arena("no-such-command");
+  EXPECT_EQ(r.rc, 2);
+  r = arena("check");
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("--all"), std::string::npos) << r.err;
+  r = arena("check CartPole-v0");
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("did you mean 'CartPole-v1'"), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty());
+}
+
+TEST(Cli, ListShowsSpacesLimitsAndThresholds) {
+  const Run r = arena("list");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string line;
+  bool found = false;
+  while (std::getline(lines, line)) {
+    if (line.rfind("CartPole-v1 ", 0) != 0) continue;
+    found = true;
+    EXPECT_NE(line.find("Discrete(2)"), std::string::npos) << line;
+    EXPECT_NE(line.find(" 500 "), std::string::npos) << line;
+    EXPECT_NE(line.find(" 475 "), std::string::npos) << line;
+    EXPECT_NE(line.find("Box("), std::string::npos) << line;
+  }
+  EXPECT_TRUE(found) << r.out;
+  const auto j = nlohmann::json::parse(arena("list --json").out);
+  ASSERT_TRUE(j.is_array());
+  EXPECT_GE(j.size(), 5u);
+  for (const auto& e : j) {
+    EXPECT_TRUE(e.contains("id") && e.contains("observation_space") && e.contains("action_space"));
+    if (e["id"] == "Pendulum-v1") EXPECT_TRUE(e["reward_threshold"].is_null());
+  }
+}
+
+TEST(Cli, CheckPassesAndReportsEachCheck) {
+  const Run r = arena("check CartPole-v1 --steps 300");
+  EXPECT_EQ(r.rc, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("seed_determinism"), std::string::npos);
+  EXPECT_NE(r.out.find("CartPole-v1: passed"), std::string::npos) << r.out;
+}
+
+TEST(Cli, BenchJsonHasTheDocumentedKeys) {
+  const Run r = arena("bench CartPole-v1 Pendulum-v1 --num-envs 4 --seconds 0.05 --json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 4u);
+  for (const auto& e : j) {
+    EXPECT_TRUE(e["env"].is_string());
+    EXPECT_TRUE(e["num_envs"] == 1 || e["num_envs"] == 4);
+    EXPECT_GT(e["steps_per_s"].get<double>(), 1000.0);
+  }
+}
+
+TEST(Cli, EvalRandomAgent) {
+  const Run r = arena("eval --env CartPole-v1 --agent random --episodes 50 --seed 3 --json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["env"], "CartPole-v1");
+  EXPECT_EQ(j["episodes"], 50);
+  // CartPole pays 1 per step, and a random policy lasts about 22 steps.
+  EXPECT_DOUBLE_EQ(j["return_mean"].get<double>(), j["length_mean"].get<double>());
+  EXPECT_GT(j["return_mean"].get<double>(), 12.0);
+  EXPECT_LT(j["return_mean"].get<double>(), 40.0);
+  EXPECT_GT(j["return_std"].get<double>(), 0.0);
+  // Reproducible.
+  EXPECT_EQ(arena("eval --env CartPole-v1 --episodes 50 --seed 3 --json").out, r.out);
+}
+
+TEST(Cli, EvalOptionsAreTypedAndChecked) {
+  Run r = arena("eval --env Pendulum-v1 --episodes 2 --option g=9.81 --json");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  r = arena("eval --env Pendulum-v1 --episodes 2 --option gg=9.81");
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("'gg'"), std::string::npos) << r.err;
+  r = arena("eval --env Pendulum-v1 --episodes 2 --option g=strong");
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("'g'"), std::string::npos) << r.err;
+  r = arena("eval --env CartPole-v1 --agent clever");
+  EXPECT_EQ(r.rc, 2);
+}
+
+TEST(Cli, RenderWritesAFrameOfTheRequestedSize) {
+  const fs::path png = fs::temp_directory_path() / ("arena_cli_render_" + std::to_string(::getpid()) + ".png");
+  const Run r = arena("render CartPole-v1 --seed 1 --steps 5 --size 300x200 --out " + png.string());
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const arena::Image img = arena::read_png(png.string());
+  EXPECT_EQ(img.width, 300);
+  EXPECT_EQ(img.height, 200);
+  std::size_t differing = 0;
+  for (std::size_t i = 3; i < img.rgb.size(); i += 3)
+    differing += img.rgb[i] != img.rgb[0] || img.rgb[i + 1] != img.rgb[1] || img.rgb[i + 2] != img.rgb[2];
+  EXPECT_GT(differing, 300u);
+  fs::remove(png);
+  EXPECT_EQ(arena("render CartPole-v1 --size 300by200 --out " + png.string()).rc, 2);
+}
+
+}  // namespace
