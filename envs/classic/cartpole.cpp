@@ -48,7 +48,8 @@ void CartPole::set_state(std::span<const double> state) {
   std::copy(state.begin(), state.end(), state_.begin());
 }
 
-void CartPole::write_obs(ObsBuffer out) const {
+void CartPole::observation(ObsBuffer out) const {
+  if (out.count != 4) throw std::invalid_argument("CartPole::observation: the buffer must hold 4 floats");
   float* obs = out.as<float>();
   for (std::size_t i = 0; i < state_.size(); ++i) obs[i] = static_cast<float>(state_[i]);
 }
@@ -57,7 +58,7 @@ void CartPole::do_reset(ObsBuffer out, std::optional<std::uint64_t>, const Optio
   const ResetBounds b = parse_reset_bounds(options, -0.05, 0.05, spec_.id);
   for (double& s : state_) s = rng_.uniform(b.low, b.high);
   steps_beyond_terminated_ = -1;
-  write_obs(out);
+  observation(out);
 }
 
 StepResult CartPole::do_step(ActionView action, ObsBuffer out) {
@@ -91,7 +92,7 @@ StepResult CartPole::do_step(ActionView action, ObsBuffer out) {
     ++steps_beyond_terminated_;
     r.reward = sutton_barto_reward_ ? -1.0 : 0.0;
   }
-  write_obs(out);
+  observation(out);
   return r;
 }
 
@@ -120,7 +121,8 @@ void CartPole::draw(DrawList& out) const {
   const Vec2 corners[4] = {{l, b}, {l, t}, {r, t}, {r, b}};
   Vec2 pole[4];
   for (int i = 0; i < 4; ++i)
-    pole[i] = {corners[i].x * c - corners[i].y * s + cart_x, corners[i].x * s + corners[i].y * c + cart_y + axle_offset};
+    pole[i] = {corners[i].x * c - corners[i].y * s + cart_x,
+               corners[i].x * s + corners[i].y * c + cart_y + axle_offset};
   out.polygon(pole, Color::rgb(202, 152, 101));
   out.circle({cart_x, cart_y + axle_offset}, pole_width / 2, Color::rgb(129, 132, 203));
 }

@@ -3,6 +3,7 @@
 //
 //   observation  Box(4) float32: cart position, cart velocity, pole angle,
 //                pole angular velocity; bounds [4.8, inf, 24 degrees, inf]
+//                (infinite velocity bounds as Gymnasium 1.x; 0.29 used float32 max)
 //   action       Discrete(2): 0 pushes left, 1 pushes right (10 N)
 //   reward       +1 every step, the terminating one included; 0 for steps
 //                taken after termination. With sutton_barto_reward: 0 every
@@ -31,14 +32,15 @@ class CartPole : public Env {
   // from them.
   std::span<const double> state() const { return state_; }
   void set_state(std::span<const double> state);
+  // Writes the observation of the current state into `out` (Gymnasium's
+  // _get_obs; what reset/step return).
+  void observation(ObsBuffer out) const;
 
  protected:
   void do_reset(ObsBuffer out, std::optional<std::uint64_t> seed, const Options& options) override;
   StepResult do_step(ActionView action, ObsBuffer out) override;
 
  private:
-  void write_obs(ObsBuffer out) const;
-
   bool sutton_barto_reward_ = false;
   std::array<double, 4> state_{};
   int steps_beyond_terminated_ = -1;  // -1: not terminated yet (Gymnasium's None)

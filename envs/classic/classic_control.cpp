@@ -34,8 +34,7 @@ void register_classic_control(Registry& registry) {
       "MountainCarContinuous-v0", [](const Options& o) { return std::make_unique<ContinuousMountainCar>(o); },
       EnvDefaults{999, 90.0, Options{{"goal_velocity", 0.0}}});
   registry.add(
-      "Acrobot-v1", [](const Options& o) { return std::make_unique<Acrobot>(o); },
-      EnvDefaults{500, -100.0, Options{}});
+      "Acrobot-v1", [](const Options& o) { return std::make_unique<Acrobot>(o); }, EnvDefaults{500, -100.0, Options{}});
   registry.add(
       "Pendulum-v1", [](const Options& o) { return std::make_unique<Pendulum>(o); },
       EnvDefaults{200, std::nullopt, Options{{"g", 10.0}}});

@@ -38,7 +38,8 @@ void MountainCar::set_state(std::span<const double> state) {
   std::copy(state.begin(), state.end(), state_.begin());
 }
 
-void MountainCar::write_obs(ObsBuffer out) const {
+void MountainCar::observation(ObsBuffer out) const {
+  if (out.count != 2) throw std::invalid_argument("MountainCar::observation: the buffer must hold 2 floats");
   float* obs = out.as<float>();
   obs[0] = static_cast<float>(state_[0]);
   obs[1] = static_cast<float>(state_[1]);
@@ -47,7 +48,7 @@ void MountainCar::write_obs(ObsBuffer out) const {
 void MountainCar::do_reset(ObsBuffer out, std::optional<std::uint64_t>, const Options& options) {
   const ResetBounds b = parse_reset_bounds(options, -0.6, -0.4, spec_.id);
   state_ = {rng_.uniform(b.low, b.high), 0.0};
-  write_obs(out);
+  observation(out);
 }
 
 StepResult MountainCar::do_step(ActionView action, ObsBuffer out) {
@@ -64,7 +65,7 @@ StepResult MountainCar::do_step(ActionView action, ObsBuffer out) {
   StepResult r;
   r.terminated = position >= kGoalPosition && velocity >= goal_velocity_;
   r.reward = -1.0;
-  write_obs(out);
+  observation(out);
   return r;
 }
 

@@ -27,14 +27,15 @@ class MountainCar : public Env {
   // exactly 2 values; stepping goes on from them.
   std::span<const double> state() const { return state_; }
   void set_state(std::span<const double> state);
+  // Writes the observation of the current state into `out` (Gymnasium's
+  // _get_obs; what reset/step return).
+  void observation(ObsBuffer out) const;
 
  protected:
   void do_reset(ObsBuffer out, std::optional<std::uint64_t> seed, const Options& options) override;
   StepResult do_step(ActionView action, ObsBuffer out) override;
 
  private:
-  void write_obs(ObsBuffer out) const;
-
   double goal_velocity_ = 0.0;
   std::array<double, 2> state_{};
 };

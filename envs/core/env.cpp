@@ -25,10 +25,19 @@ void Env::reset(ObsBuffer out, std::optional<std::uint64_t> seed, const Options&
     seeded_ = true;
   }
   do_reset(out, seed, options);
+  const Space& obs = spec_.observation_space;
+  const Space& act = spec_.action_space;
+  obs_dtype_ = obs.dtype();
+  obs_count_ = obs.size();
+  act_dtype_ = act.dtype();
+  act_count_ = act.size();
+  act_discrete_ = act.is_discrete();
+  act_lo_ = act.start();
+  act_hi_ = act.start() + act.n() - 1;
   needs_reset_ = false;
 }
 
-StepResult Env::step(ActionView action, ObsBuffer out) {
+void Env::throw_bad_step(ActionView action, ObsBuffer out) const {
   if (needs_reset_) throw std::logic_error(spec_.id + ": step() called before reset()");
   check_obs_buffer(out);
   const Space& a = spec_.action_space;
@@ -36,12 +45,8 @@ StepResult Env::step(ActionView action, ObsBuffer out) {
     throw std::invalid_argument(spec_.id + ": action buffer holds " + std::to_string(action.count) + " " +
                                 dtype_name(action.dtype) + ", the action space " + a.repr() + " needs " +
                                 std::to_string(a.size()) + " " + dtype_name(a.dtype()));
-  if (a.is_discrete()) {
-    const std::int64_t v = *static_cast<const std::int64_t*>(action.data);
-    if (v < a.start() || v >= a.start() + a.n())
-      throw std::out_of_range(spec_.id + ": action " + std::to_string(v) + " is not in " + a.repr());
-  }
-  return do_step(action, out);
+  const std::int64_t v = *static_cast<const std::int64_t*>(action.data);
+  throw std::out_of_range(spec_.id + ": action " + std::to_string(v) + " is not in " + a.repr());
 }
 
 StepResult Env::step(std::int64_t discrete_action, ObsBuffer out) {
@@ -63,6 +68,11 @@ void Wrapper::do_reset(ObsBuffer out, std::optional<std::uint64_t> seed, const O
   inner_->reset(out, seed, options);
 }
 
-StepResult Wrapper::do_step(ActionView action, ObsBuffer out) { return inner_->step(action, out); }
+StepResult Wrapper::do_step(ActionView action, ObsBuffer out) {
+  // The outer step() has checked the buffers and the action against this
+  // wrapper's spaces, which are the inner env's unless a subclass changes them
+  // (and then it overrides do_step).
+  return inner_->do_step(action, out);
+}
 
 }  // namespace arena

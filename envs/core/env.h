@@ -88,10 +88,29 @@ class Env {
 
  private:
   friend class Registry;
+  friend class Wrapper;  // forwards to the wrapped env's do_step once the outer step has checked
   void check_obs_buffer(const ObsBuffer& out) const;
+  [[noreturn]] void throw_bad_step(ActionView action, ObsBuffer out) const;
   bool needs_reset_ = true;
   bool seeded_ = false;
+  // What step() checks, cached from the spec at reset() (the hot path reads
+  // no Space): observation and action dtype and size, the discrete range.
+  DType obs_dtype_ = DType::Float32, act_dtype_ = DType::Int64;
+  std::size_t obs_count_ = 0, act_count_ = 0;
+  bool act_discrete_ = false;
+  std::int64_t act_lo_ = 0, act_hi_ = 0;
 };
+
+inline StepResult Env::step(ActionView action, ObsBuffer out) {
+  if (needs_reset_ || out.dtype != obs_dtype_ || out.count != obs_count_ || out.data == nullptr ||
+      action.dtype != act_dtype_ || action.count != act_count_ || action.data == nullptr)
+    throw_bad_step(action, out);
+  if (act_discrete_) {
+    const std::int64_t a = *static_cast<const std::int64_t*>(action.data);
+    if (a < act_lo_ || a > act_hi_) throw_bad_step(action, out);
+  }
+  return do_step(action, out);
+}
 
 // Base of every wrapper: an Env that owns an Env and forwards to it.
 class Wrapper : public Env {

@@ -17,8 +17,9 @@
 //
 // Strokes are a quad per segment plus a round join (an ellipse, after the
 // canvas is stretched to the output) at each inner vertex, all in one path, so
-// the overlaps count once. Text is one rectangle per horizontal run of lit
-// font pixels. Pixel grids are mapped per output pixel (nearest cell).
+// the overlaps count once. Text is a grid of rectangles (the lit font pixels)
+// whose coverage is computed directly. Pixel grids are mapped per output pixel
+// (nearest cell).
 //
 // Scratch buffers are thread_local and only grow, so rasterizing a frame of a
 // size seen before does not touch the heap.
@@ -42,24 +43,30 @@ constexpr float kCircleTolerance = 0.1f;
 // Coordinates are clamped to this range before filling, so that absurd
 // values cannot overflow integer pixel indices.
 constexpr float kCoordLimit = 1.0e6f;
+// Coverage entries per chunk when resolving a row (see Rasterizer::mark).
+constexpr int kChunk = 16;
 
 struct Edge {
-  float x0, y0, y1, dxdy;  // y0 < y1; x at y0
+  float x0, y0, y1, dxdy;  // y0 < y1; x at y0, relative to the fill's box
   int dir;                 // +1 going down, -1 going up
 };
 
 struct Active {
+  Edge e;
   float x;  // crossing on the current sample line
-  int edge;
 };
 
 struct Scratch {
   std::vector<Vec2> pts;             // the path, in output pixels
   std::vector<std::uint32_t> ends;   // end (exclusive) of each contour in pts
   std::vector<Edge> edges;           // non-horizontal edges, sorted by y0
-  std::vector<Active> active;        // edges crossing the current sample line
+  std::vector<Active> active;        // edges crossing the current sample line (Winding)
+  std::vector<Edge> row_edges;       // edges crossing the current row (Area)
   std::vector<float> cover;          // per-row coverage differences, all zero between rows
+  std::vector<std::uint64_t> touched;  // chunks of `cover` written in this row, all clear between rows
   std::vector<Vec2> mapped;          // a command's points, in output pixels
+  std::vector<float> text_cov;       // per font column coverage of a text row
+  std::vector<float> grid_x;         // x of the text's font-pixel grid lines
 };
 
 thread_local Scratch t_scratch;
@@ -129,7 +136,9 @@ class Rasterizer {
       std::memset(p, c.r, img_.rgb.size());
       return;
     }
-    for (std::size_t i = 0; i < n; ++i, p += 3) p[0] = c.r, p[1] = c.g, p[2] = c.b;
+    const std::size_t row = static_cast<std::size_t>(w_) * 3;
+    for (int x = 0; x < w_; ++x) p[3 * x] = c.r, p[3 * x + 1] = c.g, p[3 * x + 2] = c.b;
+    for (int y = 1; y < h_; ++y) std::memcpy(p + row * static_cast<std::size_t>(y), p, row);
   }
 
   // ---- paths --------------------------------------------------------------
@@ -231,10 +240,21 @@ class Rasterizer {
 
   // ---- the filler ---------------------------------------------------------
 
-  void fill(Color color, float alpha_scale = 1) {
-    const int alpha = static_cast<int>(color.a * clampf(alpha_scale, 0, 1) + 0.5f);
+  // How a path's coverage is computed (see the top of the file).
+  //   Area:    exact area coverage, |signed area| clamped to 1. Exact for any
+  //            path whose winding number within a pixel stays in {0, +-1}
+  //            (simple and concave polygons, discs, rings, disjoint contours
+  //            such as text); elsewhere still right away from the edges.
+  //   Winding: exact non-zero rule on kSubRows sample lines per row, for
+  //            strokes, whose overlapping pieces would count twice on the
+  //            edges under Area.
+  // Without antialiasing both become one sample line through pixel centres.
+  enum class Mode { Area, Winding };
+
+  void fill(Color color, Mode mode, float alpha_scale = 1) {
+    const int alpha = static_cast<int>(static_cast<float>(color.a) * clampf(alpha_scale, 0, 1) + 0.5f);
     if (alpha <= 0 || s_.pts.empty() || w_ <= 0 || h_ <= 0) return;
-    // Bounding box and edges.
+    // Bounding box.
     float minx = kCoordLimit, maxx = -kCoordLimit, miny = kCoordLimit, maxy = -kCoordLimit;
     for (Vec2& q : s_.pts) {
       if (!finite(q)) return;
@@ -243,12 +263,14 @@ class Rasterizer {
       minx = std::min(minx, q.x), maxx = std::max(maxx, q.x);
       miny = std::min(miny, q.y), maxy = std::max(maxy, q.y);
     }
-    const int bx0 = static_cast<int>(clampf(std::floor(minx), 0, static_cast<float>(w_)));
+    bx0_ = static_cast<int>(clampf(std::floor(minx), 0, static_cast<float>(w_)));
     const int bx1 = static_cast<int>(clampf(std::ceil(maxx), 0, static_cast<float>(w_)));
     const int by0 = static_cast<int>(clampf(std::floor(miny), 0, static_cast<float>(h_)));
     const int by1 = static_cast<int>(clampf(std::ceil(maxy), 0, static_cast<float>(h_)));
-    if (bx0 >= bx1 || by0 >= by1) return;
+    if (bx0_ >= bx1 || by0 >= by1) return;
+    bw_ = bx1 - bx0_;
 
+    // Edges that reach the box's rows, oriented downwards, sorted by top.
     s_.edges.clear();
     std::uint32_t start = 0;
     for (const std::uint32_t end : s_.ends) {
@@ -258,91 +280,233 @@ class Rasterizer {
         int dir = 1;
         if (a.y > b.y) std::swap(a, b), dir = -1;
         if (b.y <= static_cast<float>(by0) || a.y >= static_cast<float>(by1)) continue;
-        s_.edges.push_back({a.x, a.y, b.y, (b.x - a.x) / (b.y - a.y), dir});
+        s_.edges.push_back({a.x - static_cast<float>(bx0_), a.y, b.y, (b.x - a.x) / (b.y - a.y), dir});
       }
       start = end;
     }
     if (s_.edges.empty()) return;
-    std::sort(s_.edges.begin(), s_.edges.end(), [](const Edge& l, const Edge& r) { return l.y0 < r.y0; });
+    if (!std::is_sorted(s_.edges.begin(), s_.edges.end(), [](const Edge& l, const Edge& r) { return l.y0 < r.y0; }))
+      std::sort(s_.edges.begin(), s_.edges.end(), [](const Edge& l, const Edge& r) { return l.y0 < r.y0; });
 
-    const int bw = bx1 - bx0;
-    if (s_.cover.size() < static_cast<std::size_t>(bw) + 2) s_.cover.resize(static_cast<std::size_t>(bw) + 2, 0.0f);
-    float* cover = s_.cover.data();
-    const int sub = aa_ ? kSubRows : 1;
+    if (s_.cover.size() < static_cast<std::size_t>(bw_) + 2) s_.cover.resize(static_cast<std::size_t>(bw_) + 2, 0.0f);
+    const std::size_t words = static_cast<std::size_t>((bw_ + 2 + kChunk - 1) / kChunk + 63) / 64;
+    if (s_.touched.size() < words) s_.touched.resize(words, 0);
+    if (aa_ && mode == Mode::Area) {
+      fill_area(by0, by1, color, alpha);
+    } else {
+      fill_samples(by0, by1, color, alpha);
+    }
+  }
+
+  // Area mode: per row, each edge adds the exact area to its right (signed by
+  // its direction) to the row's coverage differences (the font-rs scheme).
+  void fill_area(int by0, int by1, Color color, int alpha) {
+    const Edge* const edges = s_.edges.data();
+    const std::size_t num_edges = s_.edges.size();
+    if (s_.row_edges.size() < num_edges) s_.row_edges.resize(num_edges);
+    Edge* const act = s_.row_edges.data();
+    std::size_t next = 0, na = 0;
+    const float fbw = static_cast<float>(bw_);
+    for (int y = by0; y < by1; ++y) {
+      const float top = static_cast<float>(y), bottom = top + 1;
+      std::size_t m = 0;
+      for (std::size_t i = 0; i < na; ++i)
+        if (act[i].y1 > top) act[m++] = act[i];
+      for (; next < num_edges && edges[next].y0 < bottom; ++next)
+        if (edges[next].y1 > top) act[m++] = edges[next];
+      na = m;
+      for (std::size_t i = 0; i < na; ++i) {
+        const Edge& e = act[i];
+        const float ya = std::max(e.y0, top), yb = std::min(e.y1, bottom);
+        const float xa = e.x0 + (ya - e.y0) * e.dxdy, xb = e.x0 + (yb - e.y0) * e.dxdy;
+        const float d = (yb - ya) * static_cast<float>(e.dir);
+        if (xa >= 0 && xb >= 0 && xa <= fbw && xb <= fbw) {
+          area_piece(xa, xb, d);
+          continue;
+        }
+        // Clip to [0, bw]: parts on the left move onto x = 0 (they cover the
+        // whole row to their right), parts on the right cover nothing here.
+        float ts[4] = {0, 1, 1, 1};
+        int nt = 1;
+        const float dx = xb - xa;
+        if ((xa < 0) != (xb < 0)) ts[nt++] = -xa / dx;
+        if ((xa > fbw) != (xb > fbw)) ts[nt++] = (fbw - xa) / dx;
+        if (nt == 3 && ts[2] < ts[1]) std::swap(ts[1], ts[2]);
+        ts[nt++] = 1;
+        for (int j = 0; j + 1 < nt; ++j) {
+          const float p0 = xa + dx * ts[j], p1 = xa + dx * ts[j + 1];
+          const float pd = d * (ts[j + 1] - ts[j]);
+          const float mid = 0.5f * (p0 + p1);
+          if (mid >= fbw || pd == 0) continue;
+          if (mid <= 0) area_piece(0, 0, pd);
+          else area_piece(clampf(p0, 0, fbw), clampf(p1, 0, fbw), pd);
+        }
+      }
+      resolve_row(y, color, alpha);
+    }
+  }
+
+  // Adds the area right of the segment from x = xa to xb (within [0, bw])
+  // crossing `d` of the row's height (negative for upward edges).
+  void area_piece(float xa, float xb, float d) {
+    float* const c = s_.cover.data();
+    const float x0 = std::min(xa, xb), x1 = std::max(xa, xb);
+    const float x0f = std::floor(x0), x1c = std::ceil(x1);
+    const int x0i = static_cast<int>(x0f), x1i = static_cast<int>(x1c);
+    mark(x0i, std::max(x0i + 2, x1i + 1));
+    if (x1i <= x0i + 1) {  // within one pixel column
+      const float xm = 0.5f * (xa + xb) - x0f;
+      c[x0i] += d * (1 - xm);
+      c[x0i + 1] += d * xm;
+      return;
+    }
+    const float s = 1 / (x1 - x0);
+    const float f0 = x0 - x0f;
+    const float a0 = 0.5f * s * (1 - f0) * (1 - f0);
+    const float f1 = x1 - x1c + 1;
+    const float am = 0.5f * s * f1 * f1;
+    c[x0i] += d * a0;
+    if (x1i == x0i + 2) {
+      c[x0i + 1] += d * (1 - a0 - am);
+    } else {
+      const float a1 = s * (1.5f - f0);
+      c[x0i + 1] += d * (a1 - a0);
+      for (int x = x0i + 2; x < x1i - 1; ++x) c[x] += d * s;
+      const float a2 = a1 + static_cast<float>(x1i - x0i - 3) * s;
+      c[x1i - 1] += d * (1 - a2 - am);
+    }
+    c[x1i] += d * am;
+  }
+
+  // Winding mode (and everything without antialiasing): spans where the
+  // winding number is non-zero, on sample lines.
+  void fill_samples(int by0, int by1, Color color, int alpha) {
+    const Edge* const edges = s_.edges.data();
+    const std::size_t num_edges = s_.edges.size();
+    if (s_.active.size() < num_edges) s_.active.resize(num_edges);
+    Active* const act = s_.active.data();
+    float* const cover = s_.cover.data();
+    const bool aa = aa_;
+    const int sub = aa ? kSubRows : 1;
     const float weight = 1.0f / static_cast<float>(sub);
-    const float fx0 = static_cast<float>(bx0), fbw = static_cast<float>(bw);
-    std::size_t next = 0;
-    s_.active.clear();
+    const float fbw = static_cast<float>(bw_);
+    std::size_t next = 0, na = 0;
+
+    auto add_span = [&](float xa, float xb) {
+      xa = clampf(xa, 0, fbw), xb = clampf(xb, 0, fbw);
+      if (!(xb > xa)) return;
+      if (aa) {  // exact horizontal coverage, weight of one sample line
+        const int ia = static_cast<int>(xa), ib = static_cast<int>(xb);
+        const float fa = xa - static_cast<float>(ia), fb = xb - static_cast<float>(ib);
+        cover[ia] += weight * (1 - fa);
+        cover[ia + 1] += weight * fa;
+        cover[ib] -= weight * (1 - fb);
+        cover[ib + 1] -= weight * fb;
+        mark(ia, ib + 2);
+      } else {  // pixel centres in [xa, xb)
+        const int ia = static_cast<int>(std::ceil(xa - 0.5f)), ib = static_cast<int>(std::ceil(xb - 0.5f));
+        if (ib <= ia) return;
+        cover[ia] += 1;
+        cover[ib] -= 1;
+        mark(ia, ib + 1);
+      }
+    };
 
     for (int y = by0; y < by1; ++y) {
-      int lo = bw + 2, hi = -1;  // touched range of `cover`
       for (int k = 0; k < sub; ++k) {
         const float ys = static_cast<float>(y) + (static_cast<float>(k) + 0.5f) * weight;
-        // Update the active edges: drop the finished ones, add the new ones,
-        // move the rest to this sample line, keep them sorted by x.
+        // Active edges: drop the finished ones, move the rest to this sample
+        // line, add the new ones; then sort by x (nearly sorted already).
         std::size_t m = 0;
-        for (std::size_t i = 0; i < s_.active.size(); ++i) {
-          const Edge& e = s_.edges[static_cast<std::size_t>(s_.active[i].edge)];
-          if (ys < e.y1) s_.active[m++] = {e.x0 + (ys - e.y0) * e.dxdy, s_.active[i].edge};
+        for (std::size_t i = 0; i < na; ++i) {
+          if (ys < act[i].e.y1) {
+            act[m] = act[i];
+            act[m].x = act[m].e.x0 + (ys - act[m].e.y0) * act[m].e.dxdy;
+            ++m;
+          }
         }
-        s_.active.resize(m);
-        while (next < s_.edges.size() && s_.edges[next].y0 <= ys) {
-          const Edge& e = s_.edges[next];
-          if (ys < e.y1) s_.active.push_back({e.x0 + (ys - e.y0) * e.dxdy, static_cast<int>(next)});
-          ++next;
+        for (; next < num_edges && edges[next].y0 <= ys; ++next) {
+          const Edge& e = edges[next];
+          if (ys < e.y1) act[m++] = {e, e.x0 + (ys - e.y0) * e.dxdy};
         }
-        Active* act = s_.active.data();
-        const std::size_t na = s_.active.size();
-        for (std::size_t i = 1; i < na; ++i) {  // insertion sort: nearly sorted already
+        na = m;
+        if (na == 0) continue;
+        if (na == 2) {  // the common case: one span
+          add_span(std::min(act[0].x, act[1].x), std::max(act[0].x, act[1].x));
+          continue;
+        }
+        for (std::size_t i = 1; i < na; ++i) {
+          if (!(act[i - 1].x > act[i].x)) continue;
           const Active v = act[i];
           std::size_t j = i;
           while (j > 0 && act[j - 1].x > v.x) act[j] = act[j - 1], --j;
           act[j] = v;
         }
-        // Walk the winding number; accumulate the spans where it is non-zero.
+        // Walk the winding number; fill where it is non-zero.
         int winding = 0;
         float span_start = 0;
         for (std::size_t i = 0; i < na; ++i) {
           const int before = winding;
-          winding += s_.edges[static_cast<std::size_t>(act[i].edge)].dir;
-          if (before == 0 && winding != 0) {
-            span_start = act[i].x;
-          } else if (before != 0 && winding == 0) {
-            const float xa = clampf(span_start - fx0, 0, fbw), xb = clampf(act[i].x - fx0, 0, fbw);
-            if (!(xb > xa)) continue;
-            if (aa_) {
-              const int ia = static_cast<int>(xa), ib = static_cast<int>(xb);
-              const float fa = xa - static_cast<float>(ia), fb = xb - static_cast<float>(ib);
-              cover[ia] += weight * (1 - fa);
-              cover[ia + 1] += weight * fa;
-              cover[ib] -= weight * (1 - fb);
-              cover[ib + 1] -= weight * fb;
-              lo = std::min(lo, ia), hi = std::max(hi, ib + 1);
-            } else {
-              // Pixel centres in [xa, xb).
-              const int ia = static_cast<int>(std::ceil(xa - 0.5f)), ib = static_cast<int>(std::ceil(xb - 0.5f));
-              if (ib <= ia) continue;
-              cover[ia] += 1;
-              cover[ib] -= 1;
-              lo = std::min(lo, ia), hi = std::max(hi, ib);
-            }
-          }
+          winding += act[i].e.dir;
+          if (before == 0) span_start = act[i].x;
+          else if (winding == 0) add_span(span_start, act[i].x);
         }
       }
-      if (hi < 0) continue;
-      // Resolve the row: prefix sum, blend, and leave the buffer zeroed.
-      std::uint8_t* row = img_.pixel(bx0, y);
-      float acc = 0;
-      const int end = std::min(hi, bw);
-      for (int x = lo; x < end; ++x) {
-        acc += cover[x];
-        cover[x] = 0;
-        const float cov = clampf(acc, 0, 1);
-        const int a = static_cast<int>(cov * static_cast<float>(alpha) + 0.5f);
-        if (a > 0) blend(row + 3 * x, color, a);
-      }
-      for (int x = end; x <= hi && x < bw + 2; ++x) cover[x] = 0;
+      resolve_row(y, color, alpha);
     }
+  }
+
+  // Records that coverage differences were written in [a, b): the chunks
+  // of kChunk entries holding them are resolved pixel by pixel, the others
+  // take the running coverage as a constant (often 0: skipped, or 1: a run).
+  void mark(int a, int b) {
+    const int c0 = a / kChunk, c1 = (b - 1) / kChunk;
+    std::uint64_t* bits = s_.touched.data();
+    for (int c = c0; c <= c1; ++c) bits[c >> 6] |= std::uint64_t{1} << (c & 63);
+    clo_ = std::min(clo_, c0);
+    chi_ = std::max(chi_, c1);
+  }
+
+  // Prefix-sums the row's coverage differences, blends, and leaves the
+  // buffer and the chunk marks cleared.
+  void resolve_row(int y, Color color, int alpha) {
+    if (chi_ < 0) return;
+    float* const cover = s_.cover.data();
+    std::uint64_t* const bits = s_.touched.data();
+    std::uint8_t* const row = img_.pixel(bx0_, y);
+    const float fa = static_cast<float>(alpha);
+    const int stored = bw_ + 2;
+    float acc = 0;
+    for (int c = clo_; c <= chi_; ++c) {
+      const int xa = c * kChunk, xb = std::min(xa + kChunk, bw_);
+      std::uint64_t& word = bits[c >> 6];
+      const std::uint64_t bit = std::uint64_t{1} << (c & 63);
+      if (word & bit) {
+        word &= ~bit;
+        for (int x = xa; x < xb; ++x) {
+          acc += cover[x];
+          cover[x] = 0;
+          const int a = static_cast<int>(std::min(std::fabs(acc), 1.0f) * fa + 0.5f);
+          if (a > 0) blend(row + 3 * x, color, a);
+        }
+        for (int x = std::max(xa, xb); x < std::min(xa + kChunk, stored); ++x) cover[x] = 0;
+      } else if (xa < xb) {
+        const int a = static_cast<int>(std::min(std::fabs(acc), 1.0f) * fa + 0.5f);
+        if (a >= 255) {
+          for (int x = xa; x < xb; ++x) row[3 * x] = color.r, row[3 * x + 1] = color.g, row[3 * x + 2] = color.b;
+        } else if (a > 0) {
+          for (int x = xa; x < xb; ++x) blend(row + 3 * x, color, a);
+        }
+      }
+    }
+    // Area mode drops the parts of edges right of the box, so the coverage
+    // may run on to the box's right side.
+    const int a = static_cast<int>(std::min(std::fabs(acc), 1.0f) * fa + 0.5f);
+    if (a > 0) {
+      for (int x = (chi_ + 1) * kChunk; x < bw_; ++x) blend(row + 3 * x, color, a);
+    }
+    clo_ = 1 << 30;
+    chi_ = -1;
   }
 
   // ---- commands -----------------------------------------------------------
@@ -353,12 +517,12 @@ class Rasterizer {
       begin_path();
       for (Vec2 q : s_.mapped) add_point(q);
       close_contour();
-      fill(cmd.fill);
+      fill(cmd.fill, Mode::Area);
     }
     if (cmd.stroke.visible() && cmd.stroke_width > 0) {
       begin_path();
       const float a = add_stroke(cmd.stroke_width, true);
-      fill(cmd.stroke, a);
+      fill(cmd.stroke, Mode::Winding, a);
     }
   }
 
@@ -366,7 +530,8 @@ class Rasterizer {
     if (!cmd.stroke.visible() || !(cmd.stroke_width > 0) || cmd.count < 2 || !map_points(cmd)) return;
     begin_path();
     const float a = add_stroke(cmd.stroke_width, cmd.closed);
-    fill(cmd.stroke, a);
+    // One quad alone cannot overlap itself.
+    fill(cmd.stroke, s_.ends.size() == 1 ? Mode::Area : Mode::Winding, a);
   }
 
   void circle(const DrawCmd& cmd) {
@@ -376,7 +541,7 @@ class Rasterizer {
     if (cmd.fill.visible()) {
       begin_path();
       add_ellipse(c, r * sx_, r * sy_, 1);
-      fill(cmd.fill);
+      fill(cmd.fill, Mode::Area);
     }
     if (cmd.stroke.visible() && cmd.stroke_width > 0) {
       float w = cmd.stroke_width, alpha = 1;
@@ -389,60 +554,125 @@ class Rasterizer {
       begin_path();
       add_ellipse(c, ro * sx_, ro * sy_, 1);
       if (ri > 0) add_ellipse(c, ri * sx_, ri * sy_, -1);
-      fill(cmd.stroke, alpha);
+      fill(cmd.stroke, Mode::Area, alpha);
     }
   }
 
+  // Text: every lit font pixel is a rectangle of the font-pixel grid. The
+  // rectangles' exact area coverage is computed separably (the grid is axis
+  // aligned): per output row, the vertical overlap of each font row weights
+  // the lit cells of every font column; per output pixel, the horizontal
+  // overlaps of the columns it touches sum them up. Without antialiasing a
+  // pixel takes the cell under its centre.
   void text(const DrawCmd& cmd) {
     namespace f = font5x7;
     const std::string_view str = list_.text_of(cmd);
     const float height = cmd.size.y;
-    if (str.empty() || !cmd.fill.visible() || !(height > 0)) return;
+    if (str.empty() || !cmd.fill.visible() || !(height > 0) || !std::isfinite(height)) return;
     const Vec2 anchor = map_of(cmd.coords)(cmd.pos);  // output pixels
     if (!finite(anchor)) return;
-    // Font pixel size, in output pixels.
-    const float fp = height / static_cast<float>(f::kCellH);
-    const float pw = fp * sx_, ph = fp * sy_;
-    const float text_w = (static_cast<float>(str.size()) * f::kCellW - (f::kCellW - f::kGlyphW)) * pw;
-    float ox = anchor.x;
+    const float fp = height / static_cast<float>(f::kCellH);  // font pixel, canvas pixels
+    const float pw = fp * sx_, ph = fp * sy_;                 // ... output pixels
+    const int ncols = static_cast<int>(str.size()) * f::kCellW - (f::kCellW - f::kGlyphW);
+    const float text_w = static_cast<float>(ncols) * pw;
+    float ox = anchor.x, oy = anchor.y;
     if (cmd.align == TextAlign::Center) ox -= text_w / 2;
     if (cmd.align == TextAlign::Right) ox -= text_w;
-    float oy = anchor.y;
-    // Crisp text: when a font pixel covers at least an output pixel, its
-    // edges are put on pixel boundaries.
+    // Crisp text: when a font pixel spans at least an output pixel, the grid
+    // lines are put on pixel boundaries.
     const bool snap_x = aa_ && pw >= 1, snap_y = aa_ && ph >= 1;
     if (snap_x) ox = std::round(ox);
     if (snap_y) oy = std::round(oy);
-    auto gx = [&](int k) { const float v = ox + static_cast<float>(k) * pw; return snap_x ? std::round(v) : v; };
-    auto gy = [&](int k) { const float v = oy + static_cast<float>(k) * ph; return snap_y ? std::round(v) : v; };
-    // Skip characters entirely off the image.
-    begin_path();
-    for (std::size_t i = 0; i < str.size(); ++i) {
-      const int cx = static_cast<int>(i) * f::kCellW;
-      if (gx(cx + f::kGlyphW) < 0 || gx(cx) > static_cast<float>(w_)) continue;
-      const f::Glyph& g = f::glyph_for(str[i]);
-      for (int row = 0; row < f::kGlyphH; ++row) {
-        const unsigned bits = g.rows[static_cast<std::size_t>(row)];
-        if (!bits) continue;
-        const float y0 = gy(row), y1 = gy(row + 1);
-        for (int col = 0; col < f::kGlyphW;) {
-          if (!((bits >> (f::kGlyphW - 1 - col)) & 1u)) {
-            ++col;
-            continue;
-          }
-          int run_end = col;
-          while (run_end < f::kGlyphW && ((bits >> (f::kGlyphW - 1 - run_end)) & 1u)) ++run_end;
-          const float x0 = gx(cx + col), x1 = gx(cx + run_end);
-          add_point({x0, y0});
-          add_point({x1, y0});
-          add_point({x1, y1});
-          add_point({x0, y1});
-          close_contour();
-          col = run_end;
+    // Grid lines: x of column k's left edge, y of row j's top edge.
+    if (s_.grid_x.size() < static_cast<std::size_t>(ncols) + 1) s_.grid_x.resize(static_cast<std::size_t>(ncols) + 1);
+    float* const gxs = s_.grid_x.data();
+    for (int k = 0; k <= ncols; ++k) {
+      const float v = ox + static_cast<float>(k) * pw;
+      gxs[k] = snap_x ? std::round(v) : v;
+    }
+    float gys[f::kGlyphH + 1];
+    for (int j = 0; j <= f::kGlyphH; ++j) {
+      const float v = oy + static_cast<float>(j) * ph;
+      gys[j] = snap_y ? std::round(v) : v;
+    }
+    auto gx = [gxs](int k) { return gxs[k]; };
+    auto gy = [&gys](int k) { return gys[k]; };
+    const float fw = static_cast<float>(w_), fh = static_cast<float>(h_);
+    const int bx0 = static_cast<int>(clampf(std::floor(gx(0)), 0, fw));
+    const int bx1 = static_cast<int>(clampf(std::ceil(gx(ncols)), 0, fw));
+    const int by0 = static_cast<int>(clampf(std::floor(gy(0)), 0, fh));
+    const int by1 = static_cast<int>(clampf(std::ceil(gy(f::kGlyphH)), 0, fh));
+    if (bx0 >= bx1 || by0 >= by1) return;
+
+    auto lit = [&](int col, int row) {
+      const int c = col / f::kCellW, x = col % f::kCellW;
+      return x < f::kGlyphW && f::glyph_for(str[static_cast<std::size_t>(c)]).lit(x, row);
+    };
+    // The font column whose cell holds output x (grid lines are monotonic).
+    auto column_at = [&](float x) {
+      int i = static_cast<int>(clampf(std::floor((x - ox) / pw), 0, static_cast<float>(ncols - 1)));
+      while (i > 0 && gx(i) > x) --i;
+      while (i + 1 < ncols && gx(i + 1) <= x) ++i;
+      return i;
+    };
+    auto overlap = [](float a0, float a1, float b0, float b1) { return std::min(a1, b1) - std::max(a0, b0); };
+    const Color color = cmd.fill;
+    const float alpha = static_cast<float>(color.a);
+
+    if (!aa_) {
+      for (int y = by0; y < by1; ++y) {
+        const float yc = static_cast<float>(y) + 0.5f;
+        int row = -1;
+        for (int j = 0; j < f::kGlyphH; ++j)
+          if (gy(j) <= yc && yc < gy(j + 1)) row = j;
+        if (row < 0) continue;
+        std::uint8_t* px = img_.pixel(0, y);
+        int i = column_at(static_cast<float>(bx0) + 0.5f);
+        for (int x = bx0; x < bx1; ++x) {
+          const float xc = static_cast<float>(x) + 0.5f;
+          while (i + 1 < ncols && gx(i + 1) <= xc) ++i;
+          if (gx(i) <= xc && xc < gx(i + 1) && lit(i, row)) blend(px + 3 * x, color, color.a);
         }
       }
+      return;
     }
-    fill(cmd.fill);
+
+    if (s_.text_cov.size() < static_cast<std::size_t>(ncols)) s_.text_cov.resize(static_cast<std::size_t>(ncols));
+    float* const colcov = s_.text_cov.data();  // per font column: lit rows' overlap with this output row
+    for (int y = by0; y < by1; ++y) {
+      const float y0 = static_cast<float>(y), y1 = y0 + 1;
+      std::fill(colcov, colcov + ncols, 0.0f);
+      bool any = false;
+      for (int j = 0; j < f::kGlyphH; ++j) {
+        const float wy = overlap(y0, y1, gy(j), gy(j + 1));
+        if (!(wy > 0)) continue;
+        for (std::size_t c = 0; c < str.size(); ++c) {
+          const unsigned bits = f::glyph_for(str[c]).rows[static_cast<std::size_t>(j)];
+          if (!bits) continue;
+          any = true;
+          float* cells = colcov + c * f::kCellW;
+          for (int x = 0; x < f::kGlyphW; ++x)
+            if ((bits >> (f::kGlyphW - 1 - x)) & 1u) cells[x] += wy;
+        }
+      }
+      if (!any) continue;
+      std::uint8_t* px = img_.pixel(0, y);
+      int i = column_at(static_cast<float>(bx0));
+      for (int x = bx0; x < bx1; ++x) {
+        const float x0 = static_cast<float>(x), x1 = x0 + 1;
+        while (i + 1 < ncols && gx(i + 1) <= x0) ++i;
+        float cov;
+        if (gxs[i + 1] >= x1) {  // the pixel lies in one column
+          cov = colcov[i] * overlap(x0, x1, gxs[i], gxs[i + 1]);
+        } else {
+          cov = 0;
+          for (int k = i; k < ncols && gxs[k] < x1; ++k)
+            if (colcov[k] != 0) cov += colcov[k] * overlap(x0, x1, gxs[k], gxs[k + 1]);
+        }
+        const int a = static_cast<int>(std::min(cov, 1.0f) * alpha + 0.5f);
+        if (a > 0) blend(px + 3 * x, color, a);
+      }
+    }
   }
 
   void pixels(const DrawCmd& cmd) {
@@ -500,6 +730,9 @@ class Rasterizer {
   int w_, h_;
   float sx_ = 1, sy_ = 1;
   Affine canvas_{}, world_{};
+  // The current fill's box (columns) and the row's range of marked chunks.
+  int bx0_ = 0, bw_ = 0;
+  int clo_ = 1 << 30, chi_ = -1;
 };
 
 }  // namespace

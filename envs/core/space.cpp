@@ -120,13 +120,15 @@ std::string format_numpy_float32(const std::vector<double>& values) {
     int frac = 0;
     for (double v : values)
       if (std::isfinite(v)) frac = std::max(frac, positional_frac_digits(static_cast<float>(v)));
-    // Elements are printed with their own unique digits, then right-padded to `frac`.
-    std::size_t left = 0;
+    // Finite elements: their own unique digits, the integer part right-aligned
+    // and the fraction right-padded to `frac`. Non-finite ones: right-aligned
+    // in the whole column.
+    std::size_t left = 0, nonfinite_len = 0;
     std::vector<std::pair<std::string, std::string>> parts;
     for (double v : values) {
       if (!std::isfinite(v)) {
         parts.emplace_back(nonfinite(v), "");
-        left = std::max(left, parts.back().first.size());
+        nonfinite_len = std::max(nonfinite_len, parts.back().first.size());
         continue;
       }
       const float f = static_cast<float>(v);
@@ -135,16 +137,14 @@ std::string format_numpy_float32(const std::vector<double>& values) {
       parts.emplace_back(s.substr(0, dot), s.substr(dot));
       left = std::max(left, parts.back().first.size());
     }
+    const std::size_t right = static_cast<std::size_t>(frac) + 1;
+    if (nonfinite_len > right) left = std::max(left, nonfinite_len - right);
     for (auto& [l, r] : parts) {
-      std::string w(left - l.size(), ' ');
-      w += l;
       if (r.empty()) {
-        w += std::string(static_cast<std::size_t>(frac) + 1, ' ');
-      } else {
-        w += r;
-        w += std::string(static_cast<std::size_t>(frac) + 1 - r.size(), ' ');
+        words.push_back(std::string(left + right - l.size(), ' ') + l);
+        continue;
       }
-      words.push_back(w);
+      words.push_back(std::string(left - l.size(), ' ') + l + r + std::string(right - r.size(), ' '));
     }
   }
   if (sci) {
@@ -156,10 +156,7 @@ std::string format_numpy_float32(const std::vector<double>& values) {
   std::string out = "[";
   std::size_t line_len = 1;
   for (std::size_t i = 0; i < words.size(); ++i) {
-    std::string w = words[i];
-    if (!sci && i + 1 == words.size()) {
-      while (!w.empty() && w.back() == ' ') w.pop_back();  // numpy trims the padding of the last word
-    }
+    const std::string& w = words[i];
     const std::size_t add = (i ? 1 : 0) + w.size();
     if (i && line_len + add + 1 > 75) {
       out += "\n ";

@@ -17,7 +17,7 @@ class Space {
  public:
   enum class Kind : std::uint8_t { Discrete, Box };
 
-  Space() : Space(discrete(1)) {}
+  Space() = default;  // Discrete(1)
   static Space discrete(std::int64_t n, std::int64_t start = 0);
   // Same bounds for every element.
   static Space box(std::vector<std::int64_t> shape, double low, double high,

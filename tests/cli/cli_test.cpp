@@ -15,7 +15,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Run {
+struct Proc {
   int rc = -1;
   std::string out, err;
 };
@@ -27,7 +27,7 @@ std::string slurp(const fs::path& p) {
   return ss.str();
 }
 
-Run arena(const std::string& args) {
+Proc arena(const std::string& args) {
   static int counter = 0;
   const fs::path dir = fs::temp_directory_path() / ("arena_cli_test_" + std::to_string(::getpid()));
   fs::create_directories(dir);
@@ -35,7 +35,7 @@ Run arena(const std::string& args) {
   const fs::path err = dir / ("err" + std::to_string(counter++));
   const std::string cmd = std::string(ARENA_BIN) + " " + args + " >" + out.string() + " 2>" + err.string();
   const int status = std::system(cmd.c_str());
-  Run r;
+  Proc r;
   r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.out = slurp(out);
   r.err = slurp(err);
@@ -43,18 +43,18 @@ Run arena(const std::string& args) {
 }
 
 TEST(Cli, HelpForEverySubcommand) {
-  const Run top = arena("--help");
+  const Proc top = arena("--help");
   EXPECT_EQ(top.rc, 0);
   for (const char* sub : {"list", "check", "bench", "eval", "render"}) {
     EXPECT_NE(top.out.find(sub), std::string::npos) << sub;
-    const Run r = arena(std::string(sub) + " --help");
+    const Proc r = arena(std::string(sub) + " --help");
     EXPECT_EQ(r.rc, 0) << sub;
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << sub << r.out;
   }
 }
 
 TEST(Cli, BadUsageExitsTwoWithTheErrorOnStderr) {
-  Run r = arena("bench --frobnicate");
+  Proc r = arena("bench --frobnicate");
   EXPECT_EQ(r.rc, 2);
   EXPECT_NE(r.err.find("frobnicate"), std::string::npos) << r.err;
   r = arena("no-such-command");
@@ -69,7 +69,7 @@ TEST(Cli, BadUsageExitsTwoWithTheErrorOnStderr) {
 }
 
 TEST(Cli, ListShowsSpacesLimitsAndThresholds) {
-  const Run r = arena("list");
+  const Proc r = arena("list");
   ASSERT_EQ(r.rc, 0) << r.err;
   std::istringstream lines(r.out);
   std::string line;
@@ -88,19 +88,21 @@ TEST(Cli, ListShowsSpacesLimitsAndThresholds) {
   EXPECT_GE(j.size(), 5u);
   for (const auto& e : j) {
     EXPECT_TRUE(e.contains("id") && e.contains("observation_space") && e.contains("action_space"));
-    if (e["id"] == "Pendulum-v1") EXPECT_TRUE(e["reward_threshold"].is_null());
+    if (e["id"] == "Pendulum-v1") {
+      EXPECT_TRUE(e["reward_threshold"].is_null());
+    }
   }
 }
 
 TEST(Cli, CheckPassesAndReportsEachCheck) {
-  const Run r = arena("check CartPole-v1 --steps 300");
+  const Proc r = arena("check CartPole-v1 --steps 300");
   EXPECT_EQ(r.rc, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("seed_determinism"), std::string::npos);
   EXPECT_NE(r.out.find("CartPole-v1: passed"), std::string::npos) << r.out;
 }
 
 TEST(Cli, BenchJsonHasTheDocumentedKeys) {
-  const Run r = arena("bench CartPole-v1 Pendulum-v1 --num-envs 4 --seconds 0.05 --json");
+  const Proc r = arena("bench CartPole-v1 Pendulum-v1 --num-envs 4 --seconds 0.05 --json");
   ASSERT_EQ(r.rc, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   ASSERT_EQ(j.size(), 4u);
@@ -112,7 +114,7 @@ TEST(Cli, BenchJsonHasTheDocumentedKeys) {
 }
 
 TEST(Cli, EvalRandomAgent) {
-  const Run r = arena("eval --env CartPole-v1 --agent random --episodes 50 --seed 3 --json");
+  const Proc r = arena("eval --env CartPole-v1 --agent random --episodes 50 --seed 3 --json");
   ASSERT_EQ(r.rc, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["env"], "CartPole-v1");
@@ -127,7 +129,7 @@ TEST(Cli, EvalRandomAgent) {
 }
 
 TEST(Cli, EvalOptionsAreTypedAndChecked) {
-  Run r = arena("eval --env Pendulum-v1 --episodes 2 --option g=9.81 --json");
+  Proc r = arena("eval --env Pendulum-v1 --episodes 2 --option g=9.81 --json");
   EXPECT_EQ(r.rc, 0) << r.err;
   r = arena("eval --env Pendulum-v1 --episodes 2 --option gg=9.81");
   EXPECT_EQ(r.rc, 2);
@@ -141,7 +143,7 @@ TEST(Cli, EvalOptionsAreTypedAndChecked) {
 
 TEST(Cli, RenderWritesAFrameOfTheRequestedSize) {
   const fs::path png = fs::temp_directory_path() / ("arena_cli_render_" + std::to_string(::getpid()) + ".png");
-  const Run r = arena("render CartPole-v1 --seed 1 --steps 5 --size 300x200 --out " + png.string());
+  const Proc r = arena("render CartPole-v1 --seed 1 --steps 5 --size 300x200 --out " + png.string());
   ASSERT_EQ(r.rc, 0) << r.err;
   const arena::Image img = arena::read_png(png.string());
   EXPECT_EQ(img.width, 300);

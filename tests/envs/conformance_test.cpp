@@ -35,8 +35,8 @@ TEST_P(Conformance, SpecIsComplete) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Builtin, Conformance, ::testing::ValuesIn(builtin().ids()),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           std::string name = info.param;
+                         [](const ::testing::TestParamInfo<std::string>& param) {
+                           std::string name = param.param;
                            for (char& c : name)
                              if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
                            return name;

@@ -23,6 +23,10 @@ TEST(Space, PrintsLikeGymnasium) {
   EXPECT_EQ(Space::box({4}, {-4.8, -kF32Max, -2 * t, -kF32Max}, {4.8, kF32Max, 2 * t, kF32Max}).repr(),
             "Box([-4.8000002e+00 -3.4028235e+38 -4.1887903e-01 -3.4028235e+38], "
             "[4.8000002e+00 3.4028235e+38 4.1887903e-01 3.4028235e+38], (4,), float32)");
+  EXPECT_EQ(Space::box({4}, {-4.8, -kInf, -2 * t, -kInf}, {4.8, kInf, 2 * t, kInf}).repr(),
+            "Box([-4.8               -inf -0.41887903        -inf], "
+            "[4.8               inf 0.41887903        inf], (4,), float32)");
+  EXPECT_EQ(Space::box({2}, {1.25, 0.5}, {2, 2}).repr(), "Box([1.25 0.5 ], 2.0, (2,), float32)");
   EXPECT_EQ(Space::box({6}, {-1, -1, -1, -1, -4 * M_PI, -9 * M_PI}, {1, 1, 1, 1, 4 * M_PI, 9 * M_PI}).repr(),
             "Box([ -1.        -1.        -1.        -1.       -12.566371 -28.274334], "
             "[ 1.        1.        1.        1.       12.566371 28.274334], (6,), float32)");
@@ -102,7 +106,7 @@ TEST(Space, ValidateNamesTheProblem) {
   EXPECT_NE(Space::discrete(0).validate().find("n > 0"), std::string::npos);
   EXPECT_NE(Space::box({1}, 1, 0).validate().find("low > high"), std::string::npos);
   EXPECT_THROW(Space::box({0}, 0, 1), std::invalid_argument);
-  EXPECT_THROW(Space::box({2}, {0}, {1}), std::invalid_argument);
+  EXPECT_THROW(Space::box({2}, std::vector<double>{0}, std::vector<double>{1}), std::invalid_argument);
 }
 
 TEST(Rng, SameSeedSameStreamAndStateRoundTrips) {
