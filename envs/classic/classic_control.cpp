@@ -14,6 +14,7 @@ namespace arena {
 
 ResetBounds parse_reset_bounds(const Options& options, double default_low, double default_high,
                                std::string_view context) {
+  if (options.empty()) return {default_low, default_high};  // the common case allocates nothing
   const std::string where = "reset options of " + std::string(context);
   options.require_only({"low", "high"}, where);
   const ResetBounds b{options.get_double_or("low", default_low), options.get_double_or("high", default_high)};

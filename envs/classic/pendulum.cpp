@@ -92,8 +92,7 @@ void Pendulum::observation(ObsBuffer out) const {
 }
 
 void Pendulum::do_reset(ObsBuffer out, std::optional<std::uint64_t>, const Options& options) {
-  const std::string where = "reset options of " + spec_.id;
-  options.require_only({"x_init", "y_init"}, where);
+  if (!options.empty()) options.require_only({"x_init", "y_init"}, "reset options of " + spec_.id);
   // Symmetric ranges, as Gymnasium enforces.
   const double x = options.get_double_or("x_init", kDefaultX);
   const double y = options.get_double_or("y_init", kDefaultY);
