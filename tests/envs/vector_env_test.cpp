@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "envs/core/draw_list.h"
+#include "envs/classic/classic_control.h"
 #include "envs/core/registry.h"
 #include "envs/core/wrappers.h"
 
@@ -277,27 +278,28 @@ TEST(VectorEnvTest, SameStepAutoreset) {
   EXPECT_EQ(v.was_reset()[1], 0);
   EXPECT_EQ(v.observation(1).as<float>()[0], 1.0f);
 
-  // Steps 1..12 against the references.
-  v.reset(100);
+  // Steps 1..12 of fresh envs against the references.
+  VectorEnv u(staggered(), 3, AutoresetMode::SameStep);
+  u.reset(100);
   for (std::size_t i = 0; i < 3; ++i) refs[i]->reset(ro[i].view(), 100 + i);
   Rng rng(9);
   for (int t = 1; t <= 12; ++t) {
     std::vector<float> actions(6);
     for (auto& x : actions) x = static_cast<float>(rng.uniform(-1, 1));
-    v.step(actions);
+    u.step(actions);
     for (std::size_t i = 0; i < 3; ++i) {
       const StepResult r = refs[i]->step(std::span<const float>(actions.data() + 2 * i, 2), ro[i].view());
-      EXPECT_EQ(v.rewards()[i], r.reward);
-      EXPECT_EQ(v.terminated()[i], r.terminated);
-      EXPECT_EQ(v.truncated()[i], r.truncated);
-      EXPECT_EQ(v.ended()[i], r.done());
-      EXPECT_EQ(v.was_reset()[i], r.done());
+      EXPECT_EQ(u.rewards()[i], r.reward);
+      EXPECT_EQ(u.terminated()[i], r.terminated);
+      EXPECT_EQ(u.truncated()[i], r.truncated);
+      EXPECT_EQ(u.ended()[i], r.done());
+      EXPECT_EQ(u.was_reset()[i], r.done());
       EXPECT_EQ(r.done(), t % static_cast<int>(i + 1) == 0) << "env " << i << " step " << t;
       if (r.done()) {
-        EXPECT_EQ(row(v.final_observation(i)), row(ro[i]));
+        EXPECT_EQ(row(u.final_observation(i)), row(ro[i]));
         refs[i]->reset(ro[i].view());
       }
-      EXPECT_EQ(row(v.observation(i)), row(ro[i])) << "env " << i << " step " << t;
+      EXPECT_EQ(row(u.observation(i)), row(ro[i])) << "env " << i << " step " << t;
     }
   }
 }
@@ -345,7 +347,8 @@ TEST(VectorEnvTest, NextStepAutoreset) {
   std::vector<std::unique_ptr<Env>> refs;
   std::vector<Array> ro;
   std::vector<bool> pending(3, false);
-  v.reset(50);
+  VectorEnv u(staggered(true), 3, AutoresetMode::NextStep);
+  u.reset(50);
   for (std::size_t i = 0; i < 3; ++i) {
     refs.push_back(make());
     ro.push_back(refs[i]->observation_space().make_array());
@@ -355,26 +358,26 @@ TEST(VectorEnvTest, NextStepAutoreset) {
   for (int t = 1; t <= 12; ++t) {
     std::vector<std::int64_t> actions(3);
     for (auto& x : actions) x = rng.integer(0, 3);
-    v.step(actions);
+    u.step(actions);
     for (std::size_t i = 0; i < 3; ++i) {
       if (pending[i]) {
         refs[i]->reset(ro[i].view());
         pending[i] = false;
-        EXPECT_EQ(v.was_reset()[i], 1);
-        EXPECT_EQ(v.rewards()[i], 0.0);
-        EXPECT_EQ(v.ended()[i], 0);
+        EXPECT_EQ(u.was_reset()[i], 1);
+        EXPECT_EQ(u.rewards()[i], 0.0);
+        EXPECT_EQ(u.ended()[i], 0);
       } else {
         const StepResult r = refs[i]->step(actions[i], ro[i].view());
-        EXPECT_EQ(v.was_reset()[i], 0);
-        EXPECT_EQ(v.rewards()[i], r.reward);
-        EXPECT_EQ(v.terminated()[i], r.terminated);
-        EXPECT_EQ(v.ended()[i], r.done());
+        EXPECT_EQ(u.was_reset()[i], 0);
+        EXPECT_EQ(u.rewards()[i], r.reward);
+        EXPECT_EQ(u.terminated()[i], r.terminated);
+        EXPECT_EQ(u.ended()[i], r.done());
         if (r.done()) {
           pending[i] = true;
-          EXPECT_EQ(row(v.final_observation(i)), row(ro[i]));
+          EXPECT_EQ(row(u.final_observation(i)), row(ro[i]));
         }
       }
-      EXPECT_EQ(row(v.observation(i)), row(ro[i])) << "env " << i << " step " << t;
+      EXPECT_EQ(row(u.observation(i)), row(ro[i])) << "env " << i << " step " << t;
     }
   }
 
@@ -466,6 +469,62 @@ TEST(VectorEnvTest, StepDoesNotAllocate) {
     for (int t = 0; t < 100; ++t) v.step(actions);
     EXPECT_EQ(g_allocations.load() - before, 0) << autoreset_mode_name(mode);
   }
+}
+
+TEST(VectorEnvTest, CartPoleMatchesSingleEnvs) {
+  Registry reg;
+  register_classic_control(reg);
+  for (AutoresetMode mode : {AutoresetMode::SameStep, AutoresetMode::NextStep}) {
+    VectorEnv v = VectorEnv::make(reg, "CartPole-v1", 4, {}, mode);
+    EXPECT_EQ(v.single_action_space(), Space::discrete(2));
+    EXPECT_EQ(v.observations_shape(), (std::vector<std::int64_t>{4, 4}));
+    std::vector<std::unique_ptr<Env>> refs;
+    std::vector<Array> ro;
+    std::vector<bool> pending(4, false);
+    v.reset(42);
+    for (std::size_t i = 0; i < 4; ++i) {
+      refs.push_back(reg.make("CartPole-v1"));
+      ro.push_back(refs[i]->observation_space().make_array());
+      refs[i]->reset(ro[i].view(), 42 + i);
+      ASSERT_EQ(row(v.observation(i)), row(ro[i]));
+    }
+    Rng rng(3);
+    int episodes = 0;
+    std::vector<std::int64_t> actions(4);
+    for (int t = 0; t < 300; ++t) {
+      for (auto& a : actions) a = rng.integer(0, 1);
+      v.step(actions);
+      for (std::size_t i = 0; i < 4; ++i) {
+        if (pending[i]) {
+          refs[i]->reset(ro[i].view());
+          pending[i] = false;
+        } else {
+          const StepResult r = refs[i]->step(actions[i], ro[i].view());
+          ASSERT_EQ(v.rewards()[i], r.reward);
+          ASSERT_EQ(v.terminated()[i], r.terminated);
+          ASSERT_EQ(v.truncated()[i], r.truncated);
+          if (r.done()) {
+            ++episodes;
+            ASSERT_EQ(row(v.final_observation(i)), row(ro[i]));
+            if (mode == AutoresetMode::SameStep) {
+              refs[i]->reset(ro[i].view());
+            } else {
+              pending[i] = true;
+            }
+          }
+        }
+        ASSERT_EQ(row(v.observation(i)), row(ro[i])) << autoreset_mode_name(mode) << " env " << i << " t " << t;
+      }
+    }
+    EXPECT_GT(episodes, 10);
+  }
+  // No allocation in step() with CartPole.
+  VectorEnv v = VectorEnv::make(reg, "CartPole-v1", 8);
+  v.reset(0);
+  std::vector<std::int64_t> actions(8, 1);
+  const long before = g_allocations.load();
+  for (int t = 0; t < 500; ++t) v.step(actions);
+  EXPECT_EQ(g_allocations.load() - before, 0);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "envs/core/draw_list.h"
+#include "envs/classic/classic_control.h"
 #include "envs/core/registry.h"
 
 // ---- Allocation counting: every global operator new/delete is replaced. ----
@@ -671,6 +672,45 @@ TEST(WrapperStackTest, StepDoesNotAllocate) {
   auto* p = new int(3);
   EXPECT_GT(g_allocations.load() - before, 0);
   delete p;
+}
+
+// ------------------------------------------------------- On the classic envs
+
+TEST(ClassicWrappersTest, RescaledPendulumMatchesThePlainOne) {
+  Registry reg;
+  register_classic_control(reg);
+  auto plain = reg.make("Pendulum-v1");
+  RescaleAction scaled(reg.make("Pendulum-v1"), -1.0, 1.0);
+  EXPECT_EQ(scaled.action_space(), Space::box({1}, -1, 1));
+  Array o1 = plain->observation_space().make_array(), o2 = scaled.observation_space().make_array();
+  plain->reset(o1.view(), 42);
+  scaled.reset(o2.view(), 42);
+  Rng rng(0);
+  for (int t = 0; t < 200; ++t) {
+    const float a = static_cast<float>(rng.uniform(-1, 1));
+    const float inner_a = 2 * a;  // Pendulum's torque lies in [-2, 2]
+    const StepResult r1 = plain->step(std::span<const float>(&inner_a, 1), o1.view());
+    const StepResult r2 = scaled.step(std::span<const float>(&a, 1), o2.view());
+    ASSERT_EQ(o1, o2) << t;
+    ASSERT_EQ(r1.reward, r2.reward);
+    ASSERT_EQ(r1.truncated, r2.truncated);
+  }
+}
+
+TEST(ClassicWrappersTest, StackedNormalizedCartPole) {
+  Registry reg;
+  register_classic_control(reg);
+  auto env = std::make_unique<FrameStack>(std::make_unique<NormalizeObservation>(reg.make("CartPole-v1")), 4);
+  EXPECT_EQ(env->observation_space(), Space::box({4, 4}, -kInf, kInf));
+  EXPECT_EQ(env->spec().max_episode_steps, 500);
+  Array obs = env->observation_space().make_array();
+  env->reset(obs.view(), 1);
+  for (int j = 1; j < 4; ++j) EXPECT_EQ(0, std::memcmp(obs.data<float>(), obs.data<float>() + 4 * j, 16));
+  int steps = 0;
+  for (; steps < 500; ++steps) {
+    if (env->step(std::int64_t{1}, obs.view()).done()) break;
+  }
+  EXPECT_LT(steps, 100);  // always pushing right falls over quickly
 }
 
 }  // namespace
