@@ -1,24 +1,31 @@
 // The CPU rasterizer.
 //
-// Every shape becomes a path (one or more closed contours, in output pixels)
-// and every path goes through one scanline filler:
+// Every shape becomes a path (closed contours, in output pixels) and every
+// path goes through one scanline filler, in one of two modes:
 //
-// - Non-zero winding, exactly: on each sample line the active edges are sorted
-//   by x and the winding number is walked from left to right, so concave and
-//   self-intersecting polygons, rings (outer + reversed inner contour) and
-//   strokes made of overlapping pieces all fill correctly.
-// - Antialiasing: kSubRows sample lines per pixel row, each contributing the
-//   exact horizontal coverage of its spans (1/kSubRows of a pixel row, split
-//   fractionally at the span ends). Without antialiasing there is one sample
-//   line through the pixel centres and a pixel is in when its centre is.
-// - Coverage is accumulated per row in a difference buffer (four writes per
-//   span, whatever its length), then prefix-summed and blended "over" the
-//   image with the colour's alpha.
+// - Area (fills, circles, rings, single-segment lines): each edge adds the
+//   exact area to its right, signed by its direction, to a per-row buffer of
+//   coverage differences (the font-rs scheme); the prefix sum, as |sum|
+//   clamped to 1, is the pixel's coverage. This is exact for any path whose
+//   winding number inside a pixel stays within {0, +1} or {0, -1}: simple and
+//   concave polygons, discs, rings (outer + reversed inner contour). Where
+//   the winding number is 2 (a pentagram's centre), the clamp keeps the
+//   non-zero rule; only pixels where such regions meet an edge are estimates.
+// - Winding (strokes of several segments, whose pieces overlap): the exact
+//   non-zero rule on kSubRows sample lines per pixel row: active edges sorted
+//   by x, the winding number walked from left to right, each span adding its
+//   exact horizontal coverage. Overlaps count once, also on the edges.
+// - Without antialiasing, both become one sample line through the pixel
+//   centres: a pixel is in when its centre is (non-zero rule).
 //
-// Strokes are a quad per segment plus a round join (an ellipse, after the
-// canvas is stretched to the output) at each inner vertex, all in one path, so
-// the overlaps count once. Text is a grid of rectangles (the lit font pixels)
-// whose coverage is computed directly. Pixel grids are mapped per output pixel
+// Rows are resolved in chunks: a chunk with no coverage difference written in
+// it takes the running coverage as a constant (a skipped gap or a solid run).
+// Colours blend "over" the image with the colour's alpha.
+//
+// Strokes are a quad per segment plus, at each inner vertex, a round pie slice
+// on the outer side of the turn (an ellipse slice once the canvas is stretched
+// to the output). Text is a grid of rectangles (the lit font pixels) whose
+// exact coverage is computed directly. Pixel grids are mapped per output pixel
 // (nearest cell).
 //
 // Scratch buffers are thread_local and only grow, so rasterizing a frame of a
@@ -82,6 +89,15 @@ struct Affine {
 };
 
 inline float clampf(float v, float lo, float hi) { return v < lo ? lo : (v > hi ? hi : v); }
+// floor and ceil for |v| < 2^31 (std::floor is a libm call on baseline x86-64).
+inline int floor_i(float v) {
+  const int i = static_cast<int>(v);
+  return i - (static_cast<float>(i) > v);
+}
+inline int ceil_i(float v) {
+  const int i = static_cast<int>(v);
+  return i + (static_cast<float>(i) < v);
+}
 inline bool finite(Vec2 p) { return std::isfinite(p.x) && std::isfinite(p.y); }
 
 inline void blend(std::uint8_t* px, Color c, int a) {
@@ -103,16 +119,20 @@ class Rasterizer {
     sy_ = static_cast<float>(h_) / static_cast<float>(std::max(1, list.height()));
     canvas_ = Affine{{0, 0}, {0, 0}, sx_, 0, 0, sy_};
     // The camera's map, read off list.to_canvas around the camera centre (it
-    // is affine), then stretched to the output.
+    // is affine), then stretched to the output. The probe step grows with
+    // the centre's magnitude so that float rounding of c + step stays small.
     const Vec2 c = list.camera.center;
+    const float step = std::max(1.0f, std::max(std::fabs(c.x), std::fabs(c.y)));
     const Vec2 p0 = list.to_canvas(c, Coords::World);
-    const Vec2 px = list.to_canvas({c.x + 1, c.y}, Coords::World);
-    const Vec2 py = list.to_canvas({c.x, c.y + 1}, Coords::World);
-    world_ = Affine{c, {p0.x * sx_, p0.y * sy_}, (px.x - p0.x) * sx_, (py.x - p0.x) * sx_,
-                    (px.y - p0.y) * sy_, (py.y - p0.y) * sy_};
+    const Vec2 px = list.to_canvas({c.x + step, c.y}, Coords::World);
+    const Vec2 py = list.to_canvas({c.x, c.y + step}, Coords::World);
+    const float kx = sx_ / step, ky = sy_ / step;
+    world_ = Affine{c, {p0.x * sx_, p0.y * sy_}, (px.x - p0.x) * kx, (py.x - p0.x) * kx,
+                    (px.y - p0.y) * ky, (py.y - p0.y) * ky};
   }
 
   void run() {
+    if (w_ <= 0 || h_ <= 0) return;
     fill_background(list_.background());
     for (const DrawCmd& cmd : list_.commands()) {
       switch (cmd.shape) {
@@ -205,9 +225,8 @@ class Rasterizer {
     const std::size_t segs = closed && n > 2 ? n : n - 1;
     // Quads a+n, b+n, b-n, a-n with n the left normal: all turn the same way
     // (clockwise in shoelace terms), and the joins are built to match.
-    bool prev_ok = false;
-    Vec2 first_dir{}, prev_dir{};
-    bool first_ok = false;
+    bool prev_ok = false, first_ok = false;
+    Vec2 first_dir{}, prev_dir{}, first_at{};
     for (std::size_t i = 0; i < segs; ++i) {
       const Vec2 a = p[i], b = p[(i + 1) % n];
       // Direction in canvas pixels (undo the output stretch).
@@ -222,20 +241,46 @@ class Rasterizer {
       add_point({b.x - nrm.x, b.y - nrm.y});
       add_point({a.x - nrm.x, a.y - nrm.y});
       close_contour();
-      if (!first_ok) first_dir = d, first_ok = true;
+      if (!first_ok) first_dir = d, first_at = a, first_ok = true;
       prev_dir = d;
       prev_ok = true;
     }
-    if (closed && n > 2 && first_ok) join(p[0], prev_dir, first_dir, hx, hy);
+    if (closed && n > 2 && first_ok) join(first_at, prev_dir, first_dir, hx, hy);
     return alpha;
   }
 
-  // Round join at `at` between directions u and v (unit, canvas space);
-  // none where the line goes straight on.
+  // Round join at `at`, on the outer side of the turn from direction u to v
+  // (unit, canvas space): a pie slice between the end of the quad along u and
+  // the start of the quad along v. Its straight sides are halves of the two
+  // quads' butt ends, so it fills the gap between them without overlapping
+  // them (overlapping edges would count twice in the filler's Area sums).
   void join(Vec2 at, Vec2 u, Vec2 v, float hx, float hy) {
     const float cross = u.x * v.y - u.y * v.x, dot = u.x * v.x + u.y * v.y;
-    if (dot > 0 && std::fabs(cross) * std::max(hx, hy) < 0.01f) return;
-    add_ellipse(at, hx, hy, -1);
+    const float turn = std::atan2(std::fabs(cross), dot);  // 0..pi
+    const float r = std::max(hx, hy);
+    if (turn * r < 0.05f) return;  // the gap is under 1/20 pixel
+    const float side = cross > 0 ? -1.0f : 1.0f;  // outer normal = side * left normal
+    const float step = r > kCircleTolerance ? 2 * std::acos(1 - kCircleTolerance / r) : turn;
+    const int k = std::clamp(static_cast<int>(std::ceil(turn / std::max(step, 1e-3f))), 1, 256);
+    const float da = (cross > 0 ? 1.0f : -1.0f) * turn / static_cast<float>(k);
+    const float c = std::cos(da), s = std::sin(da);
+    const std::size_t first = s_.pts.size();
+    add_point(at);
+    Vec2 a{-u.y * side, u.x * side};
+    for (int i = 0; i < k; ++i) {
+      add_point({at.x + a.x * hx, at.y + a.y * hy});
+      a = {a.x * c - a.y * s, a.x * s + a.y * c};
+    }
+    add_point({at.x - v.y * side * hx, at.y + v.x * side * hy});
+    // Turn the slice the way the quads turn (negative shoelace sum).
+    float area = 0;
+    const std::size_t end = s_.pts.size();
+    for (std::size_t i = first; i < end; ++i) {
+      const Vec2 p = s_.pts[i], q = s_.pts[i + 1 < end ? i + 1 : first];
+      area += (p.x - at.x) * (q.y - at.y) - (q.x - at.x) * (p.y - at.y);
+    }
+    if (area > 0) std::reverse(s_.pts.begin() + static_cast<std::ptrdiff_t>(first), s_.pts.end());
+    close_contour();
   }
 
   // ---- the filler ---------------------------------------------------------
@@ -243,8 +288,8 @@ class Rasterizer {
   // How a path's coverage is computed (see the top of the file).
   //   Area:    exact area coverage, |signed area| clamped to 1. Exact for any
   //            path whose winding number within a pixel stays in {0, +-1}
-  //            (simple and concave polygons, discs, rings, disjoint contours
-  //            such as text); elsewhere still right away from the edges.
+  //            (simple and concave polygons, discs, rings, disjoint
+  //            contours); elsewhere still right away from the edges.
   //   Winding: exact non-zero rule on kSubRows sample lines per row, for
   //            strokes, whose overlapping pieces would count twice on the
   //            edges under Area.
@@ -351,8 +396,8 @@ class Rasterizer {
   void area_piece(float xa, float xb, float d) {
     float* const c = s_.cover.data();
     const float x0 = std::min(xa, xb), x1 = std::max(xa, xb);
-    const float x0f = std::floor(x0), x1c = std::ceil(x1);
-    const int x0i = static_cast<int>(x0f), x1i = static_cast<int>(x1c);
+    const int x0i = floor_i(x0), x1i = ceil_i(x1);
+    const float x0f = static_cast<float>(x0i), x1c = static_cast<float>(x1i);
     mark(x0i, std::max(x0i + 2, x1i + 1));
     if (x1i <= x0i + 1) {  // within one pixel column
       const float xm = 0.5f * (xa + xb) - x0f;
@@ -392,7 +437,7 @@ class Rasterizer {
     const float fbw = static_cast<float>(bw_);
     std::size_t next = 0, na = 0;
 
-    auto add_span = [&](float xa, float xb) {
+    auto add_span = [&](float xa, float xb) __attribute__((always_inline)) {
       xa = clampf(xa, 0, fbw), xb = clampf(xb, 0, fbw);
       if (!(xb > xa)) return;
       if (aa) {  // exact horizontal coverage, weight of one sample line
@@ -404,7 +449,7 @@ class Rasterizer {
         cover[ib + 1] -= weight * fb;
         mark(ia, ib + 2);
       } else {  // pixel centres in [xa, xb)
-        const int ia = static_cast<int>(std::ceil(xa - 0.5f)), ib = static_cast<int>(std::ceil(xb - 0.5f));
+        const int ia = ceil_i(xa - 0.5f), ib = ceil_i(xb - 0.5f);
         if (ib <= ia) return;
         cover[ia] += 1;
         cover[ib] -= 1;
@@ -465,6 +510,8 @@ class Rasterizer {
     for (int c = c0; c <= c1; ++c) bits[c >> 6] |= std::uint64_t{1} << (c & 63);
     clo_ = std::min(clo_, c0);
     chi_ = std::max(chi_, c1);
+    xlo_ = std::min(xlo_, a);
+    xhi_ = std::max(xhi_, b);
   }
 
   // Prefix-sums the row's coverage differences, blends, and leaves the
@@ -475,38 +522,43 @@ class Rasterizer {
     std::uint64_t* const bits = s_.touched.data();
     std::uint8_t* const row = img_.pixel(bx0_, y);
     const float fa = static_cast<float>(alpha);
-    const int stored = bw_ + 2;
+    auto alpha_of = [fa](float acc) { return static_cast<int>(std::min(std::fabs(acc), 1.0f) * fa + 0.5f); };
+    // A run of pixels under constant coverage.
+    auto run = [&](int x0, int x1, int a) {
+      if (a >= 255) {
+        for (int x = x0; x < x1; ++x) row[3 * x] = color.r, row[3 * x + 1] = color.g, row[3 * x + 2] = color.b;
+      } else if (a > 0) {
+        for (int x = x0; x < x1; ++x) blend(row + 3 * x, color, a);
+      }
+    };
+    // Entries outside [xlo_, xhi_) are zero: before xlo_ nothing is covered,
+    // from xhi_ on the coverage stays what it was.
     float acc = 0;
     for (int c = clo_; c <= chi_; ++c) {
-      const int xa = c * kChunk, xb = std::min(xa + kChunk, bw_);
+      const int xa = std::max(c * kChunk, xlo_), xb = std::min((c + 1) * kChunk, bw_);
+      if (xa >= xb) continue;
       std::uint64_t& word = bits[c >> 6];
       const std::uint64_t bit = std::uint64_t{1} << (c & 63);
       if (word & bit) {
-        word &= ~bit;
-        for (int x = xa; x < xb; ++x) {
+        const int to = std::min(xb, xhi_);
+        for (int x = xa; x < to; ++x) {
           acc += cover[x];
           cover[x] = 0;
-          const int a = static_cast<int>(std::min(std::fabs(acc), 1.0f) * fa + 0.5f);
+          const int a = alpha_of(acc);
           if (a > 0) blend(row + 3 * x, color, a);
         }
-        for (int x = std::max(xa, xb); x < std::min(xa + kChunk, stored); ++x) cover[x] = 0;
-      } else if (xa < xb) {
-        const int a = static_cast<int>(std::min(std::fabs(acc), 1.0f) * fa + 0.5f);
-        if (a >= 255) {
-          for (int x = xa; x < xb; ++x) row[3 * x] = color.r, row[3 * x + 1] = color.g, row[3 * x + 2] = color.b;
-        } else if (a > 0) {
-          for (int x = xa; x < xb; ++x) blend(row + 3 * x, color, a);
-        }
+        if (to < xb) run(to, xb, alpha_of(acc));
+      } else {
+        run(xa, xb, alpha_of(acc));
       }
     }
     // Area mode drops the parts of edges right of the box, so the coverage
     // may run on to the box's right side.
-    const int a = static_cast<int>(std::min(std::fabs(acc), 1.0f) * fa + 0.5f);
-    if (a > 0) {
-      for (int x = (chi_ + 1) * kChunk; x < bw_; ++x) blend(row + 3 * x, color, a);
-    }
-    clo_ = 1 << 30;
-    chi_ = -1;
+    run(std::max((chi_ + 1) * kChunk, xlo_), bw_, alpha_of(acc));
+    for (int x = std::max(bw_, xlo_); x < std::min(xhi_, bw_ + 2); ++x) cover[x] = 0;
+    for (int c = clo_; c <= chi_; ++c) bits[c >> 6] &= ~(std::uint64_t{1} << (c & 63));
+    clo_ = xlo_ = 1 << 30;
+    chi_ = xhi_ = -1;
   }
 
   // ---- commands -----------------------------------------------------------
@@ -733,6 +785,7 @@ class Rasterizer {
   // The current fill's box (columns) and the row's range of marked chunks.
   int bx0_ = 0, bw_ = 0;
   int clo_ = 1 << 30, chi_ = -1;
+  int xlo_ = 1 << 30, xhi_ = -1;  // range of written entries
 };
 
 }  // namespace

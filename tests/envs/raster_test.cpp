@@ -398,6 +398,15 @@ TEST(Raster, CameraMapsWorldPoints) {
   EXPECT_TRUE(near(p, {100, 70})) << p.x << "," << p.y;
   p = dot_at(cam, {5, 6});
   EXPECT_TRUE(near(p, {120, 50})) << p.x << "," << p.y;
+  // A centre far from the origin keeps its precision.
+  cam.rotation = 0;
+  cam.center = {10000, -5000};
+  p = dot_at(cam, {10001, -5000});
+  EXPECT_TRUE(near(p, {120, 50})) << p.x << "," << p.y;
+  p = dot_at(cam, {10000, -4998});
+  EXPECT_TRUE(near(p, {100, 10})) << p.x << "," << p.y;
+  cam.center = {5, 5};
+  cam.rotation = std::numbers::pi_v<float> / 2;
   // Radii scale with the camera.
   DrawList d = canvas(200, 100);
   d.camera = cam;
