@@ -155,4 +155,12 @@ void Acrobot::draw(DrawList& out) const {
   }
 }
 
+void Acrobot::do_save_state(StateWriter& out) const {
+  out.pod(state_);
+}
+
+void Acrobot::do_load_state(StateReader& in) {
+  in.pod(state_);
+}
+
 }  // namespace arena

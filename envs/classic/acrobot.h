@@ -41,6 +41,8 @@ class Acrobot : public Env {
  protected:
   void do_reset(ObsBuffer out, std::optional<std::uint64_t> seed, const Options& options) override;
   StepResult do_step(ActionView action, ObsBuffer out) override;
+  void do_save_state(StateWriter& out) const override;
+  void do_load_state(StateReader& in) override;
 
  private:
   std::array<double, 4> state_{};

@@ -127,4 +127,14 @@ void CartPole::draw(DrawList& out) const {
   out.circle({cart_x, cart_y + axle_offset}, pole_width / 2, Color::rgb(129, 132, 203));
 }
 
+void CartPole::do_save_state(StateWriter& out) const {
+  out.pod(state_);
+  out.pod(steps_beyond_terminated_);
+}
+
+void CartPole::do_load_state(StateReader& in) {
+  in.pod(state_);
+  in.pod(steps_beyond_terminated_);
+}
+
 }  // namespace arena

@@ -77,4 +77,12 @@ StepResult ContinuousMountainCar::do_step(ActionView action, ObsBuffer out) {
 
 void ContinuousMountainCar::draw(DrawList& out) const { draw_mountain_car(out, state_[0], kGoalPosition); }
 
+void ContinuousMountainCar::do_save_state(StateWriter& out) const {
+  out.pod(state_);
+}
+
+void ContinuousMountainCar::do_load_state(StateReader& in) {
+  in.pod(state_);
+}
+
 }  // namespace arena

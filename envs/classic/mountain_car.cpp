@@ -111,4 +111,12 @@ void draw_mountain_car(DrawList& out, double position, double goal_position) {
   out.polygon(flag, Color::rgb(204, 204, 0));
 }
 
+void MountainCar::do_save_state(StateWriter& out) const {
+  out.pod(state_);
+}
+
+void MountainCar::do_load_state(StateReader& in) {
+  in.pod(state_);
+}
+
 }  // namespace arena

@@ -176,4 +176,16 @@ void Pendulum::draw(DrawList& out) const {
   out.circle({0, 0}, 0.05f, Color::rgb(0, 0, 0));  // the axle
 }
 
+void Pendulum::do_save_state(StateWriter& out) const {
+  out.pod(state_);
+  out.pod(last_u_);
+  out.pod(has_last_u_);
+}
+
+void Pendulum::do_load_state(StateReader& in) {
+  in.pod(state_);
+  in.pod(last_u_);
+  in.pod(has_last_u_);
+}
+
 }  // namespace arena

@@ -37,6 +37,8 @@ class Pendulum : public Env {
  protected:
   void do_reset(ObsBuffer out, std::optional<std::uint64_t> seed, const Options& options) override;
   StepResult do_step(ActionView action, ObsBuffer out) override;
+  void do_save_state(StateWriter& out) const override;
+  void do_load_state(StateReader& in) override;
 
  private:
   double g_ = 10.0;

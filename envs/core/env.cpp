@@ -25,6 +25,11 @@ void Env::reset(ObsBuffer out, std::optional<std::uint64_t> seed, const Options&
     seeded_ = true;
   }
   do_reset(out, seed, options);
+  cache_step_checks();
+  needs_reset_ = false;
+}
+
+void Env::cache_step_checks() {
   const Space& obs = spec_.observation_space;
   const Space& act = spec_.action_space;
   obs_dtype_ = obs.dtype();
@@ -34,7 +39,34 @@ void Env::reset(ObsBuffer out, std::optional<std::uint64_t> seed, const Options&
   act_discrete_ = act.is_discrete();
   act_lo_ = act.start();
   act_hi_ = act.start() + act.n() - 1;
-  needs_reset_ = false;
+}
+
+void Env::save_state(StateWriter& out) const {
+  out.tag(spec_.id.empty() ? "env" : spec_.id);
+  out.pod(rng_.state());
+  out.pod(static_cast<std::uint8_t>(needs_reset_ | (seeded_ << 1)));
+  do_save_state(out);
+}
+
+void Env::load_state(StateReader& in) {
+  in.expect_tag(spec_.id.empty() ? "env" : spec_.id);
+  const auto rng_state = in.pod<Rng::State>();
+  const auto flags = in.pod<std::uint8_t>();
+  do_load_state(in);
+  rng_.set_state(rng_state);
+  needs_reset_ = flags & 1;
+  seeded_ = flags & 2;
+  cache_step_checks();
+}
+
+void Env::do_save_state(StateWriter&) const {
+  throw std::logic_error((spec_.id.empty() ? std::string("this env") : spec_.id) +
+                         " does not support saving its state");
+}
+
+void Env::do_load_state(StateReader&) {
+  throw std::logic_error((spec_.id.empty() ? std::string("this env") : spec_.id) +
+                         " does not support loading its state");
 }
 
 void Env::throw_bad_step(ActionView action, ObsBuffer out) const {
@@ -67,6 +99,10 @@ void Wrapper::draw(DrawList& out) const { inner_->draw(out); }
 void Wrapper::do_reset(ObsBuffer out, std::optional<std::uint64_t> seed, const Options& options) {
   inner_->reset(out, seed, options);
 }
+
+void Wrapper::do_save_state(StateWriter& out) const { inner_->save_state(out); }
+
+void Wrapper::do_load_state(StateReader& in) { inner_->load_state(in); }
 
 StepResult Wrapper::do_step(ActionView action, ObsBuffer out) {
   // The outer step() has checked the buffers and the action against this

@@ -10,6 +10,7 @@
 #include "envs/core/options.h"
 #include "envs/core/rng.h"
 #include "envs/core/space.h"
+#include "envs/core/state_io.h"
 #include "envs/core/types.h"
 
 namespace arena {
@@ -66,6 +67,13 @@ class Env {
   StepResult step(std::int64_t discrete_action, ObsBuffer out);
   StepResult step(std::span<const float> box_action, ObsBuffer out);
 
+  // The complete dynamic state (RNG, episode progress, wrapper statistics),
+  // so that a restored env continues bit-identically. load_state() of a
+  // state saved by a different env or configuration throws std::runtime_error.
+  // Envs that cannot be saved throw std::logic_error from save_state().
+  void save_state(StateWriter& out) const;
+  void load_state(StateReader& in);
+
   // Describes the current frame (call after reset). Must not change the env.
   virtual void draw(DrawList& out) const = 0;
 
@@ -82,6 +90,10 @@ class Env {
   virtual void do_reset(ObsBuffer out, std::optional<std::uint64_t> seed, const Options& options) = 0;
   // Implementations: advance one step. Buffers and order are already checked.
   virtual StepResult do_step(ActionView action, ObsBuffer out) = 0;
+  // Implementations: write / read everything step() depends on besides rng_
+  // (which the base class saves). The default refuses (std::logic_error).
+  virtual void do_save_state(StateWriter& out) const;
+  virtual void do_load_state(StateReader& in);
 
   EnvSpec spec_;
   Rng rng_;
@@ -90,6 +102,7 @@ class Env {
   friend class Registry;
   friend class Wrapper;  // forwards to the wrapped env's do_step once the outer step has checked
   void check_obs_buffer(const ObsBuffer& out) const;
+  void cache_step_checks();
   [[noreturn]] void throw_bad_step(ActionView action, ObsBuffer out) const;
   bool needs_reset_ = true;
   bool seeded_ = false;
@@ -125,6 +138,9 @@ class Wrapper : public Env {
  protected:
   void do_reset(ObsBuffer out, std::optional<std::uint64_t> seed, const Options& options) override;
   StepResult do_step(ActionView action, ObsBuffer out) override;
+  // Saves / loads the wrapped env; wrappers with state of their own extend these.
+  void do_save_state(StateWriter& out) const override;
+  void do_load_state(StateReader& in) override;
   std::unique_ptr<Env> inner_;
 };
 

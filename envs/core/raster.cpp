@@ -3,15 +3,15 @@
 // Every shape becomes a path (closed contours, in output pixels) and every
 // path goes through one scanline filler, in one of two modes:
 //
-// - Area (fills, circles, rings, single-segment lines): each edge adds the
-//   exact area to its right, signed by its direction, to a per-row buffer of
-//   coverage differences (the font-rs scheme); the prefix sum, as |sum|
-//   clamped to 1, is the pixel's coverage. This is exact for any path whose
+// - Area (fills, circles, rings, most strokes): each edge adds the exact area
+//   to its right, signed by its direction, to a per-row buffer of coverage
+//   differences (the font-rs scheme); the prefix sum, as |sum| clamped to 1,
+//   is the pixel's coverage. This is exact for any path whose
 //   winding number inside a pixel stays within {0, +1} or {0, -1}: simple and
 //   concave polygons, discs, rings (outer + reversed inner contour). Where
 //   the winding number is 2 (a pentagram's centre), the clamp keeps the
 //   non-zero rule; only pixels where such regions meet an edge are estimates.
-// - Winding (strokes of several segments, whose pieces overlap): the exact
+// - Winding (strokes that cross or come near themselves): the exact
 //   non-zero rule on kSubRows sample lines per pixel row: active edges sorted
 //   by x, the winding number walked from left to right, each span adding its
 //   exact horizontal coverage. Overlaps count once, also on the edges.
@@ -74,6 +74,7 @@ struct Scratch {
   std::vector<Vec2> mapped;          // a command's points, in output pixels
   std::vector<float> text_cov;       // per font column coverage of a text row
   std::vector<float> grid_x;         // x of the text's font-pixel grid lines
+  std::vector<int> cells_x;          // a pixel grid's cell offset for each output column
 };
 
 thread_local Scratch t_scratch;
@@ -208,10 +209,48 @@ class Rasterizer {
     close_contour();
   }
 
+  // Strokes the line through s_.mapped (output pixels), `width` canvas
+  // pixels wide. Adjacent pieces (quads and the slice joining them) share
+  // edges exactly and overlap only inside, where the Area filler clamps the
+  // double count; only the pixel at an inner corner is overestimated. Pieces
+  // that are not neighbours may overlap along their edges (a line crossing
+  // or nearing itself): then the exact Winding filler is used.
+  void stroke(Color color, float width, bool closed) {
+    begin_path();
+    float reach = 0;
+    const float alpha = add_stroke(width, closed, reach);
+    fill(color, stroke_may_overlap(closed, reach + 1) ? Mode::Winding : Mode::Area, alpha);
+  }
+
+  // Whether two pieces of the stroke along s_.mapped that are not neighbours
+  // may overlap: their segments' boxes, grown by `reach`, meet. Strokes of
+  // many segments are assumed to.
+  bool stroke_may_overlap(bool closed, float reach) const {
+    const std::size_t n = s_.mapped.size();
+    if (n < 2) return false;
+    const std::size_t segs = closed && n > 2 ? n : n - 1;
+    if (segs > 16) return true;
+    const Vec2* p = s_.mapped.data();
+    auto meet = [&](std::size_t i, std::size_t j) {
+      const Vec2 a0 = p[i], a1 = p[(i + 1) % n], b0 = p[j], b1 = p[(j + 1) % n];
+      return std::min(a0.x, a1.x) - reach <= std::max(b0.x, b1.x) &&
+             std::min(b0.x, b1.x) - reach <= std::max(a0.x, a1.x) &&
+             std::min(a0.y, a1.y) - reach <= std::max(b0.y, b1.y) &&
+             std::min(b0.y, b1.y) - reach <= std::max(a0.y, a1.y);
+    };
+    for (std::size_t i = 0; i < segs; ++i)
+      for (std::size_t j = i + 2; j < segs; ++j) {
+        if (closed && segs > 2 && i == 0 && j == segs - 1) continue;  // neighbours through the first point
+        if (meet(i, j)) return true;
+      }
+    return false;
+  }
+
   // A stroke `width` canvas pixels wide along s_.mapped (output pixels).
   // Returns the alpha factor for hairlines thinner than an output pixel,
-  // which are drawn one pixel wide and fainter.
-  float add_stroke(float width, bool closed) {
+  // which are drawn one pixel wide and fainter; `reach` is set to the
+  // half-width in output pixels.
+  float add_stroke(float width, bool closed, float& reach) {
     const std::size_t n = s_.mapped.size();
     if (n < 2 || !(width > 0)) return 0;
     float alpha = 1;
@@ -221,6 +260,7 @@ class Rasterizer {
       width /= thinnest;
     }
     const float hw = width / 2, hx = hw * sx_, hy = hw * sy_;
+    reach = std::max(hx, hy);
     const Vec2* p = s_.mapped.data();
     const std::size_t segs = closed && n > 2 ? n : n - 1;
     // Quads a+n, b+n, b-n, a-n with n the left normal: all turn the same way
@@ -291,8 +331,8 @@ class Rasterizer {
   //            (simple and concave polygons, discs, rings, disjoint
   //            contours); elsewhere still right away from the edges.
   //   Winding: exact non-zero rule on kSubRows sample lines per row, for
-  //            strokes, whose overlapping pieces would count twice on the
-  //            edges under Area.
+  //            strokes whose pieces may overlap along their edges, which
+  //            would count twice there under Area.
   // Without antialiasing both become one sample line through pixel centres.
   enum class Mode { Area, Winding };
 
@@ -324,8 +364,11 @@ class Rasterizer {
         if (a.y == b.y) continue;
         int dir = 1;
         if (a.y > b.y) std::swap(a, b), dir = -1;
-        if (b.y <= static_cast<float>(by0) || a.y >= static_cast<float>(by1)) continue;
-        s_.edges.push_back({a.x - static_cast<float>(bx0_), a.y, b.y, (b.x - a.x) / (b.y - a.y), dir});
+        const float top = static_cast<float>(by0), bottom = static_cast<float>(by1);
+        if (b.y <= top || a.y >= bottom) continue;
+        const float dxdy = (b.x - a.x) / (b.y - a.y);
+        if (a.y < top) a = {a.x + (top - a.y) * dxdy, top};  // start in the box, for precision
+        s_.edges.push_back({a.x - static_cast<float>(bx0_), a.y, b.y, dxdy, dir});
       }
       start = end;
     }
@@ -437,7 +480,7 @@ class Rasterizer {
     const float fbw = static_cast<float>(bw_);
     std::size_t next = 0, na = 0;
 
-    auto add_span = [&](float xa, float xb) __attribute__((always_inline)) {
+    auto add_span = [&](float xa, float xb) {
       xa = clampf(xa, 0, fbw), xb = clampf(xb, 0, fbw);
       if (!(xb > xa)) return;
       if (aa) {  // exact horizontal coverage, weight of one sample line
@@ -573,17 +616,13 @@ class Rasterizer {
     }
     if (cmd.stroke.visible() && cmd.stroke_width > 0) {
       begin_path();
-      const float a = add_stroke(cmd.stroke_width, true);
-      fill(cmd.stroke, Mode::Winding, a);
+      stroke(cmd.stroke, cmd.stroke_width, true);
     }
   }
 
   void polyline(const DrawCmd& cmd) {
     if (!cmd.stroke.visible() || !(cmd.stroke_width > 0) || cmd.count < 2 || !map_points(cmd)) return;
-    begin_path();
-    const float a = add_stroke(cmd.stroke_width, cmd.closed);
-    // One quad alone cannot overlap itself.
-    fill(cmd.stroke, s_.ends.size() == 1 ? Mode::Area : Mode::Winding, a);
+    stroke(cmd.stroke, cmd.stroke_width, cmd.closed);
   }
 
   void circle(const DrawCmd& cmd) {
@@ -757,7 +796,32 @@ class Rasterizer {
     const float du_dx = fgw * e2.y / det, du_dy = -fgw * e2.x / det;
     const float dv_dx = -fgh * e1.y / det, dv_dy = fgh * e1.x / det;
     const std::uint8_t* bytes = data.data();
-    const Color tint{0, 0, 0, static_cast<std::uint8_t>(alpha)};
+    auto put = [&](std::uint8_t* dst, const std::uint8_t* cell) {
+      if (alpha >= 255) {
+        dst[0] = cell[0], dst[1] = cell[ch == 3 ? 1 : 0], dst[2] = cell[ch == 3 ? 2 : 0];
+      } else {
+        blend(dst, Color{cell[0], cell[ch == 3 ? 1 : 0], cell[ch == 3 ? 2 : 0], 255}, alpha);
+      }
+    };
+    if (du_dy == 0 && dv_dx == 0) {
+      // Not turned: the column of every output x is the same on all rows.
+      const std::size_t bw = static_cast<std::size_t>(std::max(0, bx1 - bx0));
+      if (s_.cells_x.size() < bw) s_.cells_x.resize(bw);
+      int* const col = s_.cells_x.data();
+      for (int x = bx0; x < bx1; ++x) {
+        const float u = du_dx * (static_cast<float>(x) + 0.5f - p0.x);
+        col[x - bx0] = (u >= 0 && u < fgw) ? std::min(static_cast<int>(u), gw - 1) * ch : -1;
+      }
+      for (int y = by0; y < by1; ++y) {
+        const float v = dv_dy * (static_cast<float>(y) + 0.5f - p0.y);
+        if (!(v >= 0 && v < fgh)) continue;
+        const std::uint8_t* cells = bytes + static_cast<std::size_t>(std::min(static_cast<int>(v), gh - 1)) * gw * ch;
+        std::uint8_t* row = img_.pixel(bx0, y);
+        for (int x = 0; x < bx1 - bx0; ++x)
+          if (col[x] >= 0) put(row + 3 * x, cells + col[x]);
+      }
+      return;
+    }
     for (int y = by0; y < by1; ++y) {
       const float qy = static_cast<float>(y) + 0.5f - p0.y;
       const float qx0 = static_cast<float>(bx0) + 0.5f - p0.x;
@@ -766,11 +830,7 @@ class Rasterizer {
       for (int x = bx0; x < bx1; ++x, u += du_dx, v += dv_dx) {
         if (!(u >= 0 && u < fgw && v >= 0 && v < fgh)) continue;
         const int cu = std::min(static_cast<int>(u), gw - 1), cv = std::min(static_cast<int>(v), gh - 1);
-        const std::uint8_t* cell = bytes + (static_cast<std::size_t>(cv) * gw + cu) * ch;
-        Color c = tint;
-        if (ch == 3) c.r = cell[0], c.g = cell[1], c.b = cell[2];
-        else c.r = c.g = c.b = cell[0];
-        blend(row + 3 * x, c, alpha);
+        put(row + 3 * x, bytes + (static_cast<std::size_t>(cv) * gw + cu) * ch);
       }
     }
   }

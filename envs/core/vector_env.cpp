@@ -144,4 +144,39 @@ void VectorEnv::step(ConstBuffer actions) {
 
 void VectorEnv::draw(std::size_t i, DrawList& out) const { envs_.at(i)->draw(out); }
 
+void VectorEnv::save_state(StateWriter& out) const {
+  out.tag("VectorEnv");
+  out.pod<std::uint64_t>(envs_.size());
+  for (const auto& e : envs_) e->save_state(out);
+  const auto* obs = static_cast<const std::uint8_t*>(obs_.view().data);
+  const auto* fin = static_cast<const std::uint8_t*>(final_obs_.view().data);
+  out.bytes(obs, obs_bytes_ * envs_.size());
+  out.bytes(fin, obs_bytes_ * envs_.size());
+  out.vec(rewards_);
+  out.vec(terminated_);
+  out.vec(truncated_);
+  out.vec(ended_);
+  out.vec(was_reset_);
+  out.vec(pending_reset_);
+  out.pod(needs_reset_);
+}
+
+void VectorEnv::load_state(StateReader& in) {
+  in.expect_tag("VectorEnv");
+  const auto n = in.pod<std::uint64_t>();
+  if (n != envs_.size())
+    throw std::runtime_error("VectorEnv state holds " + std::to_string(n) + " envs, this VectorEnv has " +
+                             std::to_string(envs_.size()));
+  for (auto& e : envs_) e->load_state(in);
+  in.bytes(obs_.view().data, obs_bytes_ * n);
+  in.bytes(final_obs_.view().data, obs_bytes_ * n);
+  in.vec(rewards_, n);
+  in.vec(terminated_, n);
+  in.vec(truncated_, n);
+  in.vec(ended_, n);
+  in.vec(was_reset_, n);
+  in.vec(pending_reset_, n);
+  in.pod(needs_reset_);
+}
+
 }  // namespace arena

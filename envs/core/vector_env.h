@@ -108,6 +108,11 @@ class VectorEnv {
   // Env i's current frame.
   void draw(std::size_t i, DrawList& out) const;
 
+  // Every env's state and the batched buffers, so that a restored VectorEnv
+  // continues bit-identically (checkpoints). See Env::save_state.
+  void save_state(StateWriter& out) const;
+  void load_state(StateReader& in);
+
  private:
   Buffer obs_row(Array& a, std::size_t i);
 

@@ -371,4 +371,101 @@ StepResult FrameStack::do_step(ActionView action, ObsBuffer out) {
   return r;
 }
 
+// ---- state for checkpoints -------------------------------------------------
+
+void TimeLimit::do_save_state(StateWriter& out) const {
+  Wrapper::do_save_state(out);
+  out.pod(elapsed_steps_);
+}
+
+void TimeLimit::do_load_state(StateReader& in) {
+  Wrapper::do_load_state(in);
+  in.pod(elapsed_steps_);
+}
+
+void RecordEpisodeStatistics::do_save_state(StateWriter& out) const {
+  Wrapper::do_save_state(out);
+  out.vec(returns_);
+  out.vec(times_);
+  out.vec(lengths_);
+  out.pod(head_);
+  out.pod(size_);
+  out.pod(episode_return_);
+  out.pod(episode_length_);
+  out.pod(episode_ended_);
+  out.pod(last_return_);
+  out.pod(last_time_);
+  out.pod(last_length_);
+  out.pod(episode_count_);
+}
+
+void RecordEpisodeStatistics::do_load_state(StateReader& in) {
+  Wrapper::do_load_state(in);
+  in.vec(returns_, capacity_);
+  in.vec(times_, capacity_);
+  in.vec(lengths_, capacity_);
+  in.pod(head_);
+  in.pod(size_);
+  in.pod(episode_return_);
+  in.pod(episode_length_);
+  in.pod(episode_ended_);
+  in.pod(last_return_);
+  in.pod(last_time_);
+  in.pod(last_length_);
+  in.pod(episode_count_);
+  episode_start_ = std::chrono::steady_clock::now();  // wall time restarts
+}
+
+namespace {
+void save_rms(StateWriter& out, const RunningMeanStd& rms) {
+  out.vec(rms.mean);
+  out.vec(rms.var);
+  out.pod(rms.count);
+}
+void load_rms(StateReader& in, RunningMeanStd& rms) {
+  const std::size_t n = rms.size();
+  in.vec(rms.mean, n);
+  in.vec(rms.var, n);
+  in.pod(rms.count);
+}
+}  // namespace
+
+void NormalizeObservation::do_save_state(StateWriter& out) const {
+  Wrapper::do_save_state(out);
+  save_rms(out, rms_);
+  out.pod(update_);
+}
+
+void NormalizeObservation::do_load_state(StateReader& in) {
+  Wrapper::do_load_state(in);
+  load_rms(in, rms_);
+  in.pod(update_);
+}
+
+void NormalizeReward::do_save_state(StateWriter& out) const {
+  Wrapper::do_save_state(out);
+  save_rms(out, rms_);
+  out.pod(update_);
+  out.pod(discounted_return_);
+}
+
+void NormalizeReward::do_load_state(StateReader& in) {
+  Wrapper::do_load_state(in);
+  load_rms(in, rms_);
+  in.pod(update_);
+  in.pod(discounted_return_);
+}
+
+void FrameStack::do_save_state(StateWriter& out) const {
+  Wrapper::do_save_state(out);
+  out.vec(ring_);
+  out.pod(newest_);
+}
+
+void FrameStack::do_load_state(StateReader& in) {
+  Wrapper::do_load_state(in);
+  in.vec(ring_, ring_.size());
+  in.pod(newest_);
+}
+
 }  // namespace arena

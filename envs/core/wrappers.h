@@ -43,6 +43,8 @@ class TimeLimit : public Wrapper {
  protected:
   void do_reset(ObsBuffer out, std::optional<std::uint64_t> seed, const Options& options) override;
   StepResult do_step(ActionView action, ObsBuffer out) override;
+  void do_save_state(StateWriter& out) const override;
+  void do_load_state(StateReader& in) override;
 
  private:
   int max_episode_steps_;
@@ -90,6 +92,8 @@ class RecordEpisodeStatistics : public Wrapper {
  protected:
   void do_reset(ObsBuffer out, std::optional<std::uint64_t> seed, const Options& options) override;
   StepResult do_step(ActionView action, ObsBuffer out) override;
+  void do_save_state(StateWriter& out) const override;
+  void do_load_state(StateReader& in) override;
 
  private:
   std::size_t slot(std::size_t k) const { return (head_ + capacity_ - size_ + k) % capacity_; }
@@ -187,6 +191,8 @@ class NormalizeObservation : public Wrapper {
  protected:
   void do_reset(ObsBuffer out, std::optional<std::uint64_t> seed, const Options& options) override;
   StepResult do_step(ActionView action, ObsBuffer out) override;
+  void do_save_state(StateWriter& out) const override;
+  void do_load_state(StateReader& in) override;
 
  private:
   void normalize(ObsBuffer out);
@@ -220,6 +226,8 @@ class NormalizeReward : public Wrapper {
 
  protected:
   StepResult do_step(ActionView action, ObsBuffer out) override;
+  void do_save_state(StateWriter& out) const override;
+  void do_load_state(StateReader& in) override;
 
  private:
   double gamma_, epsilon_;
@@ -262,6 +270,8 @@ class FrameStack : public Wrapper {
  protected:
   void do_reset(ObsBuffer out, std::optional<std::uint64_t> seed, const Options& options) override;
   StepResult do_step(ActionView action, ObsBuffer out) override;
+  void do_save_state(StateWriter& out) const override;
+  void do_load_state(StateReader& in) override;
 
  private:
   Buffer frame(int slot);
