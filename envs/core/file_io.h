@@ -1,0 +1,31 @@
+// Durable file output shared by every layer: atomic whole-file writes and
+// checksums, so that a crash never leaves a torn file behind.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace arena {
+
+// Writes `bytes` to `path` atomically: a temporary file in the same
+// directory, fsync, rename over `path`, fsync of the directory. A reader sees
+// the old file or the complete new one. Throws std::runtime_error naming the
+// path and the cause; no temporary file is left behind on failure.
+void write_file_atomic(const std::filesystem::path& path, std::span<const std::uint8_t> bytes);
+void write_file_atomic(const std::filesystem::path& path, std::string_view text);
+
+// Flushes a directory entry (after creating or renaming something in it).
+void fsync_directory(const std::filesystem::path& dir);
+// fsync of an existing file.
+void fsync_file(const std::filesystem::path& path);
+
+// The whole file; throws std::runtime_error naming the path.
+std::vector<std::uint8_t> read_file_bytes(const std::filesystem::path& path);
+
+// CRC-32 (IEEE 802.3, as zlib's crc32), chainable through `crc`.
+std::uint32_t crc32(std::span<const std::uint8_t> bytes, std::uint32_t crc = 0);
+
+}  // namespace arena
