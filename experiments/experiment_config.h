@@ -23,7 +23,8 @@ struct TrainConfig {
   std::uint64_t seed = 0;
   int threads = 1;                      // LibTorch intra-op threads
   std::int64_t eval_every = 10'000;     // greedy evaluation period in env steps (0 = only at the end)
-  int eval_episodes = 10;
+  int eval_episodes = 10;               // episodes of each periodic evaluation
+  int final_eval_episodes = 20;         // episodes of the evaluation at the end of the run
   std::int64_t checkpoint_every = 10'000;  // 0 = only at the end
   int keep_checkpoints = 3;
   std::int64_t log_every = 1'000;       // metrics.csv / TensorBoard period in env steps
