@@ -167,8 +167,13 @@ TensorBoardWriter::TensorBoardWriter(const std::filesystem::path& log_dir) {
   event.set_wall_time(now);
   event.set_step(0);
   event.set_file_version(kFileVersion);
-  write_record(event.SerializeAsString());
-  flush();  // the file is a valid (empty) event file from the start
+  try {
+    write_record(event.SerializeAsString());
+    flush();  // the file is a valid (empty) event file from the start
+  } catch (...) {
+    close();  // no destructor runs for a constructor that throws
+    throw;
+  }
 }
 
 TensorBoardWriter::~TensorBoardWriter() { close(); }

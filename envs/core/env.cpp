@@ -104,11 +104,5 @@ void Wrapper::do_save_state(StateWriter& out) const { inner_->save_state(out); }
 
 void Wrapper::do_load_state(StateReader& in) { inner_->load_state(in); }
 
-StepResult Wrapper::do_step(ActionView action, ObsBuffer out) {
-  // The outer step() has checked the buffers and the action against this
-  // wrapper's spaces, which are the inner env's unless a subclass changes them
-  // (and then it overrides do_step).
-  return inner_->do_step(action, out);
-}
 
 }  // namespace arena

@@ -144,4 +144,9 @@ class Wrapper : public Env {
   std::unique_ptr<Env> inner_;
 };
 
+// The outer step() has checked the buffers and the action against this
+// wrapper's spaces, which are the inner env's unless a subclass changes them
+// (and then it overrides do_step): go straight to the inner implementation.
+inline StepResult Wrapper::do_step(ActionView action, ObsBuffer out) { return inner_->do_step(action, out); }
+
 }  // namespace arena

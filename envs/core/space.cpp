@@ -240,7 +240,7 @@ bool Space::contains(ConstBuffer x) const {
   return true;
 }
 
-void Space::sample(Rng& rng, Buffer out) const {
+void Space::sample_slow(Rng& rng, Buffer out) const {
   if (out.dtype != dtype_ || out.count != size_)
     throw std::invalid_argument("Space::sample: buffer does not match " + repr());
   if (is_discrete()) {

@@ -52,7 +52,13 @@ class Space {
   bool contains(ConstBuffer x) const;
   // Draws a member, as Gymnasium does: uniform for bounded dimensions, normal
   // for unbounded ones, shifted exponential for half-bounded ones.
-  void sample(Rng& rng, Buffer out) const;
+  void sample(Rng& rng, Buffer out) const {
+    if (kind_ == Kind::Discrete && out.dtype == DType::Int64 && out.count == 1) {  // the hot case, inline
+      *static_cast<std::int64_t*>(out.data) = start_ + static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(n_)));
+      return;
+    }
+    sample_slow(rng, out);
+  }
 
   // An empty string when the space is well formed, else what is wrong with it.
   std::string validate() const;
@@ -64,6 +70,7 @@ class Space {
   bool operator==(const Space& other) const;
 
  private:
+  void sample_slow(Rng& rng, Buffer out) const;
   Kind kind_ = Kind::Discrete;
   std::int64_t n_ = 1, start_ = 0;
   std::vector<std::int64_t> shape_;

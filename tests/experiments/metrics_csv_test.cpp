@@ -6,8 +6,8 @@
 
 #include <charconv>
 #include <fstream>
-#include <iterator>
 #include <limits>
+#include <sstream>
 #include <string>
 
 namespace arena {
@@ -36,7 +36,9 @@ class TempDir {
 
 std::string slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
 }
 
 void spit(const fs::path& p, const std::string& bytes) {

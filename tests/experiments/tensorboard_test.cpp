@@ -8,8 +8,8 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
-#include <iterator>
 #include <limits>
+#include <sstream>
 #include <regex>
 #include <string>
 #include <vector>
@@ -40,7 +40,9 @@ class TempDir {
 
 std::string slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
 }
 
 void spit(const fs::path& p, const std::string& bytes) {
