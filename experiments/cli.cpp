@@ -15,7 +15,11 @@
 #include "envs/core/draw_list.h"
 #include "envs/core/raster.h"
 #include "envs/core/registry.h"
+#include "agents/agent.h"
+#include "envs/core/env.h"
+#include "experiments/config.h"
 #include "experiments/evaluate.h"
+#include "experiments/trainer.h"
 #include "experiments/throughput.h"
 #include "render/png_writer.h"
 
@@ -133,12 +137,7 @@ int cmd_bench(const Registry& registry, std::vector<std::string> ids, int num_en
   return 0;
 }
 
-int cmd_eval(const Registry& registry, const std::string& id, const std::string& agent, int episodes,
-             std::uint64_t seed, const std::vector<std::string>& kvs, bool json) {
-  if (agent != "random")
-    throw UsageError("unknown agent '" + agent + "': `arena eval --env` supports --agent random");
-  const Options options = parse_env_options(registry, id, kvs);
-  const EvalResult r = evaluate_random(registry, id, options, episodes, seed);
+void print_eval(const EvalResult& r, const std::string& agent, std::uint64_t seed, bool json) {
   if (json) {
     nlohmann::json out{{"env", r.env},
                        {"episodes", r.episodes},
@@ -156,6 +155,70 @@ int cmd_eval(const Registry& registry, const std::string& id, const std::string&
                r.return_max);
     fmt::print("  length  {:.1f}\n", r.length_mean);
   }
+}
+
+int cmd_eval(const Registry& registry, const std::string& run_dir, const std::string& id, const std::string& agent,
+             int episodes, std::optional<std::uint64_t> seed, const std::vector<std::string>& kvs, bool json) {
+  if (run_dir.empty() == id.empty()) throw UsageError("eval: give a RUN_DIR or --env ID (not both)");
+  if (episodes <= 0) throw UsageError("--episodes must be positive");
+  if (!run_dir.empty()) {
+    // A trained run: its best policy (or the final one), greedily.
+    const std::filesystem::path dir(run_dir);
+    if (!std::filesystem::exists(dir / "config.toml"))
+      throw UsageError(run_dir + " is not a run directory (no config.toml)");
+    const ExperimentConfig config = load_experiment(dir / "config.toml");
+    std::filesystem::path policy = dir / "best_policy.pt";
+    if (!std::filesystem::exists(policy)) policy = dir / "final_policy.pt";
+    if (!std::filesystem::exists(policy))
+      throw UsageError(run_dir + " holds no policy yet (best_policy.pt / final_policy.pt)");
+    auto learner = make_agent(config, registry.spec(config.env.id, config.env.options));
+    learner->load_policy(policy);
+    const std::uint64_t s = seed.value_or(evaluation_seed(config));
+    print_eval(evaluate_agent(registry, config, *learner, episodes, s), policy.filename().string(), s, json);
+    return 0;
+  }
+  if (agent != "random")
+    throw UsageError("unknown agent '" + agent + "': `arena eval --env` supports --agent random; evaluate a trained "
+                     "agent with `arena eval RUN_DIR`");
+  const Options options = parse_env_options(registry, id, kvs);
+  const std::uint64_t s = seed.value_or(0);
+  print_eval(evaluate_random(registry, id, options, episodes, s), agent, s, json);
+  return 0;
+}
+
+int cmd_train(const Registry& registry, const std::string& config_path, const std::vector<std::string>& sets,
+              const std::string& run_dir, std::optional<std::uint64_t> seed, bool quiet, const std::string& resume_dir,
+              std::int64_t stop_after) {
+  TrainOptions options;
+  options.quiet = quiet;
+  options.stop_after = stop_after;
+  TrainOutcome outcome;
+  if (!resume_dir.empty()) {
+    if (!config_path.empty() || !sets.empty() || seed || !run_dir.empty())
+      throw UsageError("--resume continues a run with its own config.toml: no CONFIG, --set, --seed or --run-dir");
+    options.run_dir = resume_dir;
+    outcome = resume(registry, options);
+  } else {
+    ExperimentConfig config = config_path.empty() ? default_experiment() : load_experiment(config_path);
+    for (const auto& s : sets) apply_override(config, s);
+    if (seed) config.train.seed = *seed;
+    options.run_dir = run_dir;
+    if (!quiet)
+      fmt::print("training {} on {} for {} steps (seed {})\n", config.train.algo, config.env.id,
+                 config.train.total_steps, config.train.seed);
+    outcome = train(registry, config, options);
+  }
+  if (outcome.failed) {
+    fmt::print(stderr, "arena: error: {}\n", outcome.error);
+    return 1;
+  }
+  if (outcome.final_eval)
+    fmt::print("final evaluation: return {:.2f} +- {:.2f} over {} episodes\n", outcome.final_eval->return_mean,
+               outcome.final_eval->return_std, outcome.final_eval->episodes);
+  if (!outcome.finished)
+    fmt::print("stopped at step {} with a checkpoint; continue with: arena train --resume {}\n", outcome.steps,
+               outcome.run_dir.string());
+  fmt::print("run directory: {}\n", outcome.run_dir.string());
   return 0;
 }
 
@@ -230,15 +293,33 @@ int run_cli(int argc, char** argv) {
   bench->add_option("--seconds", bench_seconds, "Seconds measured per configuration")->capture_default_str();
   bench->add_flag("--json", json, "Print a JSON list of {env, num_envs, steps_per_s}");
 
-  std::string eval_env, eval_agent = "random";
+  std::string train_config, train_run_dir, train_resume;
+  std::vector<std::string> train_sets;
+  std::optional<std::uint64_t> train_seed;
+  bool train_quiet = false;
+  std::int64_t train_stop_after = 0;
+  auto* train_cmd = app.add_subcommand("train", "Train an agent from an experiment file (default: the embedded CartPole DQN)");
+  train_cmd->add_option("config", train_config, "Experiment TOML file (experiments/configs/*.toml)");
+  train_cmd->add_option("--set", train_sets, "Override a key: table.key=value (repeatable), e.g. agent.learning_rate=3e-4");
+  train_cmd->add_option("--run-dir", train_run_dir, "Run directory (default: runs/<name>-s<seed>-<date>-<time>)");
+  train_cmd->add_option("--seed", train_seed, "Run seed (overrides train.seed)");
+  train_cmd->add_flag("--quiet", train_quiet, "Plain progress lines instead of a live bar");
+  train_cmd->add_option("--resume", train_resume, "Continue RUN_DIR from its newest complete checkpoint");
+  train_cmd->add_option("--stop-after", train_stop_after,
+                        "Checkpoint and stop once this many env steps are done (continue later with --resume)");
+
+  std::string eval_env, eval_agent = "random", eval_run_dir;
   int eval_episodes = 10;
-  std::uint64_t eval_seed = 0;
+  std::optional<std::uint64_t> eval_seed;
   std::vector<std::string> eval_options;
-  auto* eval = app.add_subcommand("eval", "Episode return and length statistics of an agent on an environment");
-  eval->add_option("--env", eval_env, "Environment id")->required();
-  eval->add_option("--agent", eval_agent, "Agent: random")->capture_default_str();
+  auto* eval = app.add_subcommand(
+      "eval", "Episode statistics of a trained run (RUN_DIR, its best policy, greedy) or of --agent random on --env ID");
+  eval->add_option("run_dir", eval_run_dir, "Run directory of `arena train`");
+  eval->add_option("--env", eval_env, "Environment id (with --agent random)");
+  eval->add_option("--agent", eval_agent, "Agent for --env: random")->capture_default_str();
   eval->add_option("--episodes", eval_episodes, "Number of episodes")->capture_default_str();
-  eval->add_option("--seed", eval_seed, "Seed of the first episode (episode i uses seed + i)")->capture_default_str();
+  eval->add_option("--seed", eval_seed,
+                   "Seed of the first episode, episode i uses seed + i (default: 0, or the run's evaluation seed)");
   eval->add_option("--option", eval_options, "Environment option key=value (repeatable)");
   eval->add_flag("--json", json, "Print one JSON object {env, episodes, return_mean, return_std, length_mean, ...}");
 
@@ -269,10 +350,17 @@ int run_cli(int argc, char** argv) {
     if (*list) return cmd_list(registry, json);
     if (*check) return cmd_check(registry, check_ids, check_all, check_steps, check_seed);
     if (*bench) return cmd_bench(registry, bench_ids, bench_envs, bench_seconds, json);
-    if (*eval) return cmd_eval(registry, eval_env, eval_agent, eval_episodes, eval_seed, eval_options, json);
+    if (*train_cmd)
+      return cmd_train(registry, train_config, train_sets, train_run_dir, train_seed, train_quiet, train_resume,
+                       train_stop_after);
+    if (*eval)
+      return cmd_eval(registry, eval_run_dir, eval_env, eval_agent, eval_episodes, eval_seed, eval_options, json);
     if (*render) return cmd_render(registry, render_id, render_seed, render_steps, render_out, render_size, render_options);
     fmt::print("{}", app.help());
     return 0;
+  } catch (const ConfigError& e) {
+    fmt::print(stderr, "arena: error: {}\n", e.what());
+    return 2;
   } catch (const UsageError& e) {
     fmt::print(stderr, "arena: error: {}\n", e.what());
     return 2;

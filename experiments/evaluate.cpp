@@ -33,8 +33,15 @@ EvalResult evaluate_random(const Registry& registry, const std::string& id, cons
     returns.push_back(ret);
     lengths.push_back(static_cast<double>(len));
   }
+  return summarize_episodes(id, returns, lengths);
+}
+
+EvalResult summarize_episodes(const std::string& env, const std::vector<double>& returns,
+                              const std::vector<double>& lengths) {
+  if (returns.empty()) throw std::invalid_argument("no episodes to summarize");
+  const int episodes = static_cast<int>(returns.size());
   EvalResult out;
-  out.env = id;
+  out.env = env;
   out.episodes = episodes;
   double sum = 0, sq = 0, lsum = 0;
   for (double r : returns) sum += r;

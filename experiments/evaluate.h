@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "envs/core/options.h"
 
@@ -16,6 +17,10 @@ struct EvalResult {
   double return_mean = 0, return_std = 0, return_min = 0, return_max = 0;
   double length_mean = 0;
 };
+
+// Mean, std (population), min and max of episode returns and the mean length.
+EvalResult summarize_episodes(const std::string& env, const std::vector<double>& returns,
+                              const std::vector<double>& lengths);
 
 // Runs `episodes` episodes of `id` (built with `options`) under uniformly
 // random actions. Episode i is reset with seed + i; actions come from an RNG

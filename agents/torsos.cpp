@@ -1,0 +1,341 @@
+#include "agents/torsos.h"
+
+#include <dlfcn.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <stdexcept>
+
+namespace arena {
+
+void set_compute_threads(int n) {
+  if (n < 1) throw std::invalid_argument("set_compute_threads: need at least one thread");
+  torch::set_num_threads(n);
+  // OpenBLAS (Debian's LibTorch) keeps its own thread pool; look it up at run
+  // time so that nothing breaks with another BLAS.
+  using SetThreads = void (*)(int);
+  if (auto f = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) f(n);
+}
+
+std::vector<std::int64_t> LayerSpec::weight_shape() const {
+  if (kind == Kind::Linear) return {out, in};
+  return {out, in, kernel, kernel};
+}
+
+namespace {
+
+// ---- Matrix products ----------------------------------------------------------
+// Dense layers are three matrix products per step (forward, weight gradient,
+// input gradient). LibTorch runs them through OpenBLAS; oneDNN's sgemm, which
+// Debian's LibTorch loads anyway (libdnnl), is 1.3-2x faster on these small
+// shapes (batch 64, width 256). It is looked up at run time, and everything
+// falls back to ATen where it is missing.
+using DnnlSgemm = int (*)(char, char, std::int64_t, std::int64_t, std::int64_t, float, const float*, std::int64_t,
+                          const float*, std::int64_t, float, float*, std::int64_t);
+const DnnlSgemm kDnnlSgemm = reinterpret_cast<DnnlSgemm>(dlsym(RTLD_DEFAULT, "dnnl_sgemm"));
+
+// C[M, N] = op(A) op(B) + beta * C, all row-major and contiguous: A is [M, K]
+// ([K, M] when trans_a), B is [K, N] ([N, K] when trans_b).
+void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, const float* a, const float* b,
+          float beta, float* c) {
+  if (kDnnlSgemm != nullptr && kDnnlSgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, 1.0f, a, trans_a ? m : k,
+                                          b, trans_b ? k : n, beta, c, n) == 0)
+    return;
+  const auto opts = torch::TensorOptions().dtype(torch::kFloat32);
+  auto ta = trans_a ? torch::from_blob(const_cast<float*>(a), {k, m}, opts).t()
+                    : torch::from_blob(const_cast<float*>(a), {m, k}, opts);
+  auto tb = trans_b ? torch::from_blob(const_cast<float*>(b), {n, k}, opts).t()
+                    : torch::from_blob(const_cast<float*>(b), {k, n}, opts);
+  auto tc = torch::from_blob(c, {m, n}, opts);
+  if (beta == 0.0f) at::mm_out(tc, ta, tb);
+  else tc.addmm_(ta, tb);
+}
+
+// y[B, out] = x[B, in] W^T + b, then ReLU when asked. y preallocated; all contiguous.
+void linear_into(float* y, const float* x, const float* w, const float* bias, std::int64_t batch, std::int64_t in,
+                 std::int64_t out, bool relu) {
+  for (std::int64_t r = 0; r < batch; ++r) std::copy_n(bias, out, y + r * out);  // addmm: C = bias, then += x W^T
+  gemm(false, true, batch, out, in, x, w, 1.0f, y);
+  if (relu)
+    for (std::int64_t i = 0; i < batch * out; ++i) y[i] = y[i] > 0.0f ? y[i] : 0.0f;
+}
+
+std::string shape_string(const std::vector<std::int64_t>& shape) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+std::int64_t product(const std::vector<std::int64_t>& shape) {
+  std::int64_t p = 1;
+  for (auto d : shape) p *= d;
+  return p;
+}
+
+}  // namespace
+
+std::string QNetSpec::describe() const {
+  std::string s = torso + " obs=" + dtype_name(obs_dtype) + shape_string(obs_shape);
+  if (channels_last) s += " channels_last";
+  for (const auto& l : layers) {
+    if (l.kind == LayerSpec::Kind::Conv2d) {
+      s += " conv(" + std::to_string(l.in) + "," + std::to_string(l.out) + ",k" + std::to_string(l.kernel) + ",s" +
+           std::to_string(l.stride) + ")";
+    } else {
+      s += " linear(" + std::to_string(l.in) + "," + std::to_string(l.out) + ")";
+    }
+    if (l.relu) s += "+relu";
+  }
+  s += dueling ? " dueling" : "";
+  return s + " actions=" + std::to_string(num_actions);
+}
+
+QNetSpec make_q_net_spec(const DQNConfig& config, const Space& observation_space, std::int64_t num_actions) {
+  const auto fail = [](const std::string& what) { throw std::invalid_argument("Q-network: " + what); };
+  if (!observation_space.is_box()) fail("the observation space must be a Box, got " + observation_space.repr());
+  if (observation_space.dtype() != DType::Float32 && observation_space.dtype() != DType::UInt8)
+    fail("observations must be float32 or uint8");
+  if (num_actions < 1) fail("need at least one action");
+  for (auto w : config.hidden)
+    if (w < 1) fail("hidden widths must be positive");
+
+  QNetSpec s;
+  s.torso = config.torso;
+  s.obs_shape = observation_space.shape();
+  s.obs_dtype = observation_space.dtype();
+  s.num_actions = num_actions;
+  s.dueling = config.dueling;
+
+  std::int64_t features = 0;
+  std::vector<std::int64_t> hidden = config.hidden;
+  if (s.torso == "mlp") {
+    features = product(s.obs_shape);
+  } else if (s.torso == "nature_cnn" || s.torso == "minatar_cnn") {
+    const auto& sh = s.obs_shape;
+    if (sh.size() != 3) fail(s.torso + " needs a 3-D observation, got " + shape_string(sh));
+    s.conv = true;
+    if (s.torso == "nature_cnn") {
+      s.channels_last = sh[2] < sh[0];
+      s.input_divisor = 255.0;
+    } else {
+      s.channels_last = true;  // MinAtar: [10, 10, C]
+    }
+    std::int64_t c = s.channels_last ? sh[2] : sh[0], h = s.channels_last ? sh[0] : sh[1],
+                 w = s.channels_last ? sh[1] : sh[2];
+    const auto add_conv = [&](std::int64_t out, std::int64_t k, std::int64_t stride) {
+      if (h < k || w < k) fail(s.torso + ": observation " + shape_string(sh) + " is too small for its convolutions");
+      LayerSpec l;
+      l.kind = LayerSpec::Kind::Conv2d;
+      l.in = c;
+      l.out = out;
+      l.kernel = k;
+      l.stride = stride;
+      l.in_h = h;
+      l.in_w = w;
+      l.out_h = (h - k) / stride + 1;
+      l.out_w = (w - k) / stride + 1;
+      s.layers.push_back(l);
+      c = out;
+      h = l.out_h;
+      w = l.out_w;
+    };
+    if (s.torso == "nature_cnn") {
+      add_conv(32, 8, 4);
+      add_conv(64, 4, 2);
+      add_conv(64, 3, 1);
+      if (hidden.empty()) hidden = {512};
+    } else {
+      add_conv(16, 3, 1);
+      if (hidden.empty()) hidden = {128};
+    }
+    features = c * h * w;
+  } else {
+    fail("unknown torso '" + s.torso + "' (known: mlp, nature_cnn, minatar_cnn)");
+  }
+  const auto add_linear = [&](std::int64_t out, bool relu) {
+    LayerSpec l;
+    l.kind = LayerSpec::Kind::Linear;
+    l.in = features;
+    l.out = out;
+    l.relu = relu;
+    s.layers.push_back(l);
+    features = out;
+  };
+  for (auto width : hidden) add_linear(width, true);
+  add_linear(s.head_outputs(), false);
+
+  std::int64_t offset = 0;
+  for (auto& l : s.layers) {
+    l.weight_offset = offset;
+    offset += l.weight_numel();
+    l.bias_offset = offset;
+    offset += l.out;
+  }
+  s.num_params = offset;
+  return s;
+}
+
+// ---- QNetwork ------------------------------------------------------------
+
+QNetwork::QNetwork(QNetSpec spec) : spec_(std::move(spec)) {
+  flat_ = torch::zeros({spec_.num_params}, torch::kFloat32);
+  params_ = views_of(flat_);
+}
+
+std::vector<at::Tensor> QNetwork::views_of(const at::Tensor& flat) const {
+  if (flat.numel() != spec_.num_params || !flat.is_contiguous())
+    throw std::invalid_argument("QNetwork::views_of: need a contiguous tensor of " +
+                                std::to_string(spec_.num_params) + " elements");
+  std::vector<at::Tensor> views;
+  for (const auto& l : spec_.layers) {
+    views.push_back(flat.narrow(0, l.weight_offset, l.weight_numel()).view(l.weight_shape()));
+    views.push_back(flat.narrow(0, l.bias_offset, l.out));
+  }
+  return views;
+}
+
+void QNetwork::reset_parameters(Rng& rng) {
+  float* p = flat_.data_ptr<float>();
+  for (const auto& l : spec_.layers) {
+    // kaiming_uniform_(a=sqrt(5)) for the weight and the bias rule of
+    // nn.Linear / nn.Conv2d both come to U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+    const double bound = 1.0 / std::sqrt(static_cast<double>(l.fan_in()));
+    for (std::int64_t i = 0; i < l.weight_numel(); ++i)
+      p[l.weight_offset + i] = static_cast<float>(rng.uniform(-bound, bound));
+    for (std::int64_t i = 0; i < l.out; ++i) p[l.bias_offset + i] = static_cast<float>(rng.uniform(-bound, bound));
+  }
+}
+
+at::Tensor QNetwork::preprocess(const at::Tensor& obs) const {
+  const std::int64_t batch = obs.dim() > 0 ? obs.size(0) : 0;
+  if (obs.dim() == 0 || obs.numel() != batch * product(spec_.obs_shape))
+    throw std::invalid_argument("Q-network: observations of shape " + shape_string(obs.sizes().vec()) +
+                                " are not a batch of " + shape_string(spec_.obs_shape));
+  at::Tensor x = obs;
+  if (x.scalar_type() != at::kFloat) {
+    x = x.to(at::kFloat);
+    if (spec_.input_divisor != 1.0) x.div_(spec_.input_divisor);  // SB3: obs.float() / 255.0
+  }
+  if (!spec_.conv) return x.reshape({batch, -1});
+  std::vector<std::int64_t> shape{batch};
+  shape.insert(shape.end(), spec_.obs_shape.begin(), spec_.obs_shape.end());
+  x = x.reshape(shape);
+  if (spec_.channels_last) x = x.permute({0, 3, 1, 2});
+  return x.contiguous();
+}
+
+at::Tensor QNetwork::forward(const at::Tensor& obs, const std::vector<at::Tensor>& params) const {
+  at::Tensor x = preprocess(obs);
+  const std::int64_t batch = x.size(0);
+  for (std::size_t l = 0; l < spec_.layers.size(); ++l) {
+    const auto& layer = spec_.layers[l];
+    const auto& w = params[2 * l];
+    const auto& b = params[2 * l + 1];
+    if (layer.kind == LayerSpec::Kind::Conv2d) {
+      x = at::conv2d(x, w, b, {layer.stride, layer.stride});
+    } else {
+      if (x.dim() != 2) x = x.reshape({batch, -1});
+      if (x.requires_grad() || w.requires_grad()) {  // autograd (tests)
+        x = at::addmm(b, x, w.t());
+      } else if (batch == 1) {  // acting on one observation: a matrix-vector product
+        x = at::addmv(b, w, x.view({-1})).unsqueeze(0);
+      } else {
+        at::Tensor y = torch::empty({batch, layer.out}, torch::kFloat32);
+        x = x.contiguous();
+        linear_into(y.data_ptr<float>(), x.data_ptr<float>(), w.contiguous().data_ptr<float>(),
+                    b.contiguous().data_ptr<float>(), batch, layer.in, layer.out, layer.relu);
+        x = y;
+        continue;  // ReLU done
+      }
+    }
+    if (layer.relu) x = x.requires_grad() ? at::relu(x) : x.relu_();
+  }
+  if (!spec_.dueling) return x;
+  const auto a = x.narrow(1, 0, spec_.num_actions);
+  const auto v = x.narrow(1, spec_.num_actions, 1);
+  return v + (a - a.mean(1, /*keepdim=*/true));
+}
+
+void QNetwork::ensure_workspace(std::int64_t batch) {
+  if (!grad_.defined()) {
+    grad_ = torch::zeros({spec_.num_params}, torch::kFloat32);
+    grads_ = views_of(grad_);
+  }
+  if (ws_batch_ == batch) return;
+  const std::size_t n = spec_.layers.size();
+  acts_.assign(n, at::Tensor());
+  outs_.assign(n, at::Tensor());
+  linear_out_.assign(n, at::Tensor());
+  linear_dx_.assign(n, at::Tensor());
+  for (std::size_t l = 0; l < n; ++l) {
+    const auto& layer = spec_.layers[l];
+    if (layer.kind != LayerSpec::Kind::Linear) continue;
+    linear_out_[l] = torch::empty({batch, layer.out}, torch::kFloat32);
+    if (l > 0) linear_dx_[l] = torch::empty({batch, layer.in}, torch::kFloat32);
+  }
+  ws_batch_ = batch;
+}
+
+const at::Tensor& QNetwork::forward_train(const at::Tensor& obs) {
+  at::Tensor x = preprocess(obs);
+  const std::int64_t batch = x.size(0);
+  ensure_workspace(batch);
+  for (std::size_t l = 0; l < spec_.layers.size(); ++l) {
+    const auto& layer = spec_.layers[l];
+    if (layer.kind == LayerSpec::Kind::Conv2d) {
+      acts_[l] = x;
+      x = at::conv2d(x, params_[2 * l], params_[2 * l + 1], {layer.stride, layer.stride});
+    } else {
+      x = x.reshape({batch, -1}).contiguous();
+      acts_[l] = x;
+      linear_into(linear_out_[l].data_ptr<float>(), x.data_ptr<float>(), params_[2 * l].data_ptr<float>(),
+                  params_[2 * l + 1].data_ptr<float>(), batch, layer.in, layer.out, layer.relu);
+      outs_[l] = x = linear_out_[l];
+      continue;
+    }
+    if (layer.relu) x.relu_();
+    outs_[l] = x;
+  }
+  return outs_.back();
+}
+
+void QNetwork::backward(const at::Tensor& grad_head) {
+  const std::int64_t batch = grad_head.size(0);
+  at::Tensor dy = grad_head.contiguous();  // dLoss / d(output of layer l), in that output's shape
+  for (std::size_t l = spec_.layers.size(); l-- > 0;) {
+    const auto& layer = spec_.layers[l];
+    if (layer.kind == LayerSpec::Kind::Linear) {
+      float* g = dy.data_ptr<float>();
+      if (layer.relu) {
+        // ReLU: the output is positive exactly where the input was. In place: dy is
+        // never the caller's tensor here, since the head has no ReLU.
+        const float* y = outs_[l].data_ptr<float>();
+        for (std::int64_t i = 0; i < batch * layer.out; ++i) g[i] = y[i] > 0.0f ? g[i] : 0.0f;
+      }
+      // y = x W^T + b:  dW = dy^T x,  db = sum over the batch of dy,  dx = dy W.
+      gemm(true, false, layer.out, layer.in, batch, g, acts_[l].data_ptr<float>(), 0.0f,
+           grads_[2 * l].data_ptr<float>());
+      float* db = grads_[2 * l + 1].data_ptr<float>();
+      std::copy_n(g, layer.out, db);
+      for (std::int64_t r = 1; r < batch; ++r)
+        for (std::int64_t j = 0; j < layer.out; ++j) db[j] += g[r * layer.out + j];
+      if (l == 0) break;  // no gradient for the observations
+      gemm(false, false, batch, layer.in, layer.out, g, params_[2 * l].data_ptr<float>(), 0.0f,
+           linear_dx_[l].data_ptr<float>());
+      dy = linear_dx_[l];
+      if (spec_.layers[l - 1].kind == LayerSpec::Kind::Conv2d) dy = dy.view(outs_[l - 1].sizes());
+    } else {
+      if (layer.relu) at::threshold_backward_out(dy, dy, outs_[l], 0);
+      auto [dx, dw, db] = at::convolution_backward(dy, acts_[l], params_[2 * l], at::IntArrayRef(&layer.out, 1),
+                                                   {layer.stride, layer.stride}, {0, 0}, {1, 1}, false, {0, 0}, 1,
+                                                   {l > 0, true, true});
+      grads_[2 * l].copy_(dw);
+      grads_[2 * l + 1].copy_(db);
+      dy = dx;
+    }
+  }
+}
+
+}  // namespace arena

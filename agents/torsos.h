@@ -1,0 +1,146 @@
+// The Q-networks of the DQN family: a torso (MLP, Nature CNN, MinAtar CNN)
+// followed by a Q head (linear, or dueling), described by a QNetSpec and run
+// by QNetwork.
+//
+// Speed. Every parameter lives in ONE flat float32 tensor (the layers' weights
+// and biases are views into it, in PyTorch's state_dict order), and so does
+// every gradient. The training pass does not use autograd: forward_train()
+// keeps the activations in preallocated buffers and backward() writes each
+// layer's gradients straight into the flat gradient with mm/sum/conv-backward
+// kernels. An optimizer step, a gradient-norm clip, a finiteness check and a
+// target-network update are then one pass over one array each.
+//
+// Architectures (as Stable-Baselines3 and MinAtar build them):
+//   mlp          flatten -> [Linear(w) -> ReLU] for each w in hidden -> head
+//   nature_cnn   uint8 / 255 -> Conv(32, 8x8, s4) -> ReLU -> Conv(64, 4x4, s2) -> ReLU
+//                -> Conv(64, 3x3, s1) -> ReLU -> flatten -> [Linear(w) -> ReLU] (hidden; [512] when
+//                empty) -> head. Input [C, H, W] (a FrameStack, e.g. 4x84x84), or [H, W, C] when
+//                the last dimension is the smallest (permuted to NCHW).
+//   minatar_cnn  [H, W, C] channels-last as MinAtar gives it, permuted to NCHW, values as they are
+//                -> Conv(16, 3x3, s1) -> ReLU -> flatten -> [Linear(w) -> ReLU] (hidden; [128]
+//                when empty) -> head.
+//   head         Linear(num_actions), or dueling: one Linear(num_actions + 1) whose outputs are
+//                the advantages A and (last) the value V, combined as Q = V + (A - mean(A)).
+//                (Equivalent to two Linear streams of the same width: same init, same updates.)
+// Initialisation: PyTorch's default for nn.Linear and nn.Conv2d, every weight and
+// bias uniform in +-1/sqrt(fan_in), drawn from an arena::Rng (no global RNG).
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "agents/dqn_config.h"
+#include "envs/core/rng.h"
+#include "envs/core/space.h"
+#include "envs/core/types.h"
+
+namespace arena {
+
+// Sets LibTorch's intra-op threads AND the BLAS library's threads (OpenBLAS,
+// which LibTorch calls for every matrix product, otherwise uses all cores
+// whatever torch::set_num_threads says). n >= 1.
+void set_compute_threads(int n);
+
+// One learnable layer, optionally followed by a ReLU.
+struct LayerSpec {
+  enum class Kind : std::uint8_t { Linear, Conv2d };
+  Kind kind = Kind::Linear;
+  std::int64_t in = 0, out = 0;         // features (Linear) or channels (Conv2d)
+  std::int64_t kernel = 1, stride = 1;  // Conv2d: square kernel, no padding
+  std::int64_t in_h = 0, in_w = 0;      // Conv2d: input and output spatial sizes
+  std::int64_t out_h = 0, out_w = 0;
+  bool relu = true;
+  std::int64_t weight_offset = 0, bias_offset = 0;  // into the flat parameter vector
+
+  std::int64_t fan_in() const { return kind == Kind::Linear ? in : in * kernel * kernel; }
+  std::int64_t weight_numel() const { return out * fan_in(); }
+  std::vector<std::int64_t> weight_shape() const;
+};
+
+struct QNetSpec {
+  std::string torso;                    // mlp | nature_cnn | minatar_cnn
+  std::vector<std::int64_t> obs_shape;  // as the observation space gives it
+  DType obs_dtype = DType::Float32;
+  bool conv = false;                    // the torso starts with convolutions
+  bool channels_last = false;           // conv input [H, W, C], permuted to NCHW
+  double input_divisor = 1.0;           // uint8 observations are divided by it (255 for nature_cnn)
+  std::int64_t num_actions = 0;
+  bool dueling = false;
+  std::vector<LayerSpec> layers;        // the torso, then the head (no ReLU)
+  std::int64_t num_params = 0;
+
+  // Outputs of the head layer: num_actions (+1, the value, when dueling).
+  std::int64_t head_outputs() const { return num_actions + (dueling ? 1 : 0); }
+  // One line naming the architecture and its input, e.g.
+  // "mlp obs=float32[4] linear(4,256)+relu linear(256,256)+relu linear(256,2) actions=2".
+  // Policy files store it so that loading into another architecture fails clearly.
+  std::string describe() const;
+};
+
+// The network DQNConfig asks for on `observation_space` (a Box). Throws
+// std::invalid_argument naming the problem (unknown torso, a shape the torso
+// cannot take, a non-positive width).
+QNetSpec make_q_net_spec(const DQNConfig& config, const Space& observation_space, std::int64_t num_actions);
+
+class QNetwork {
+ public:
+  // Parameters zero until reset_parameters().
+  explicit QNetwork(QNetSpec spec);
+
+  QNetwork(const QNetwork&) = delete;
+  QNetwork& operator=(const QNetwork&) = delete;
+
+  const QNetSpec& spec() const { return spec_; }
+
+  // PyTorch's default initialisation, drawn from `rng` layer by layer
+  // (weight, then bias).
+  void reset_parameters(Rng& rng);
+
+  // All parameters, [num_params] float32, and the per-layer views into it:
+  // weight0, bias0, weight1, bias1, ... Updating flat() updates the views.
+  at::Tensor& flat() { return flat_; }
+  const at::Tensor& flat() const { return flat_; }
+  const std::vector<at::Tensor>& parameters() const { return params_; }
+  // Views of another flat tensor (e.g. a gradient) with the parameters' shapes.
+  std::vector<at::Tensor> views_of(const at::Tensor& flat) const;
+
+  // Q-values [B, num_actions] (float32) of observations [B, ...obs_shape] in
+  // their stored dtype. Uses the network's parameters, or `params` (same
+  // shapes; with requires_grad the result is differentiable: tests compare
+  // backward() with autograd this way). No allocation-free guarantee.
+  at::Tensor forward(const at::Tensor& obs) const { return forward(obs, params_); }
+  at::Tensor forward(const at::Tensor& obs, const std::vector<at::Tensor>& params) const;
+
+  // The training pass. forward_train() returns the HEAD output [B,
+  // head_outputs()] (before the dueling combination) and keeps the
+  // activations; backward(grad_head) then writes dLoss/dParameters into
+  // grad() (overwritten, not accumulated), given dLoss/d(head output)
+  // [B, head_outputs()] float32. Buffers are reused while B stays the same.
+  // Call both inside torch::InferenceMode (no autograd is involved).
+  const at::Tensor& forward_train(const at::Tensor& obs);
+  void backward(const at::Tensor& grad_head);
+  // The flat gradient [num_params] (allocated by the first forward_train).
+  at::Tensor& grad() { return grad_; }
+
+ private:
+  at::Tensor preprocess(const at::Tensor& obs) const;
+  void ensure_workspace(std::int64_t batch);
+
+  QNetSpec spec_;
+  at::Tensor flat_;
+  std::vector<at::Tensor> params_;      // views of flat_
+
+  // Training workspace.
+  std::int64_t ws_batch_ = -1;
+  at::Tensor grad_;
+  std::vector<at::Tensor> grads_;       // views of grad_
+  std::vector<at::Tensor> acts_;        // acts_[l]: input of layer l as it consumed it (Linear: 2-D)
+  std::vector<at::Tensor> outs_;        // outs_[l]: output of layer l (after its ReLU), in its own shape
+  std::vector<at::Tensor> linear_out_;  // Linear l: [B, out] output buffer
+  std::vector<at::Tensor> linear_dx_;   // Linear l > 0: [B, in] input-gradient buffer
+};
+
+}  // namespace arena
