@@ -16,6 +16,7 @@
 #include "envs/core/raster.h"
 #include "envs/core/registry.h"
 #include "agents/agent.h"
+#include "agents/torsos.h"
 #include "envs/core/env.h"
 #include "experiments/config.h"
 #include "experiments/evaluate.h"
@@ -171,6 +172,7 @@ int cmd_eval(const Registry& registry, const std::string& run_dir, const std::st
     if (!std::filesystem::exists(policy)) policy = dir / "final_policy.pt";
     if (!std::filesystem::exists(policy))
       throw UsageError(run_dir + " holds no policy yet (best_policy.pt / final_policy.pt)");
+    set_compute_threads(1);  // acting on one observation at a time
     auto learner = make_agent(config, registry.spec(config.env.id, config.env.options));
     learner->load_policy(policy);
     const std::uint64_t s = seed.value_or(evaluation_seed(config));

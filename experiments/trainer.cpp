@@ -15,6 +15,7 @@
 
 #include "agents/agent.h"
 #include "agents/dqn.h"
+#include "agents/torsos.h"
 #include "envs/core/file_io.h"
 #include "envs/core/registry.h"
 #include "envs/core/state_io.h"
@@ -93,7 +94,7 @@ class Run {
         quiet_(quiet),
         venv_(VectorEnv::make(registry, config_.env.id, static_cast<std::size_t>(config_.env.num_envs),
                               config_.env.options)) {
-    torch::set_num_threads(std::max(1, config_.train.threads));
+    set_compute_threads(config_.train.threads);
     torch::manual_seed(config_.train.seed);
     agent_ = make_agent(config_, venv_.env(0).spec());
     const std::size_t n = static_cast<std::size_t>(config_.env.num_envs);
