@@ -151,7 +151,7 @@ class Run {
     InterruptGuard interrupt;
     const auto t0 = std::chrono::steady_clock::now();
     const std::int64_t step0 = step_;
-    std::int64_t last_checkpoint = step_;
+    std::int64_t last_checkpoint = step_;  // the step of the state on disk (a resume starts from one)
 
     while (step_ < tc.total_steps) {
       if (g_interrupted || (stop_after > 0 && step_ >= stop_after)) break;
@@ -182,10 +182,13 @@ class Run {
       } catch (const std::exception& e) {
         progress.finish();
         outcome.failed = true;
-        outcome.error = fmt::format(
-            "training stopped at step {}: {}. No checkpoint was written after the failure; the last one "
-            "(step {}) in {} is intact.",
-            step_, e.what(), last_checkpoint, (dir_ / "checkpoints").string());
+        const auto kept = list_checkpoints(dir_ / "checkpoints");
+        outcome.error =
+            kept.empty() ? fmt::format("training stopped at step {}: {}. No checkpoint had been written yet.", step_,
+                                       e.what())
+                         : fmt::format("training stopped at step {}: {}. No checkpoint was written after the failure; "
+                                       "the last one ({}) is intact.",
+                                       step_, e.what(), kept.front().dir.string());
         outcome.steps = step_;
         return outcome;
       }

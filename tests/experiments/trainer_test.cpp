@@ -177,6 +177,29 @@ TEST(Trainer, CorruptCheckpointFallsBackToThePreviousOne) {
   EXPECT_EQ(deterministic_metrics(straight.run_dir), deterministic_metrics(o.run_dir));
 }
 
+TEST(Trainer, NonFiniteLossStopsWithoutCheckpointingIt) {
+  ExperimentConfig c = small_config();
+  c.agent.learning_rate = 1e30;  // diverges within a few updates
+  c.agent.max_grad_norm = 0;
+  c.agent.learning_starts = 100;
+  c.agent.train_freq = 4;
+  c.agent.gradient_steps = 1;
+  c.train.checkpoint_every = 100;
+  TrainOptions o;
+  o.run_dir = fresh_dir("nan");
+  o.quiet = true;
+  const TrainOutcome r = train(builtin(), c, o);
+  ASSERT_TRUE(r.failed);
+  EXPECT_FALSE(r.finished);
+  EXPECT_NE(r.error.find("non-finite"), std::string::npos) << r.error;
+  const auto cks = list_checkpoints(o.run_dir / "checkpoints");
+  ASSERT_FALSE(cks.empty());
+  EXPECT_LE(cks.front().step, r.steps);
+  EXPECT_NE(r.error.find(cks.front().dir.string()), std::string::npos) << r.error;
+  for (const auto& ck : cks) EXPECT_NO_THROW(verify_checkpoint(ck.dir));
+  EXPECT_FALSE(fs::exists(o.run_dir / "final_policy.pt"));
+}
+
 TEST(Trainer, ResumeWithoutCheckpointsIsAClearError) {
   TrainOptions o;
   o.run_dir = fresh_dir("empty");
