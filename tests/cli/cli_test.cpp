@@ -45,7 +45,7 @@ Proc arena(const std::string& args) {
 TEST(Cli, HelpForEverySubcommand) {
   const Proc top = arena("--help");
   EXPECT_EQ(top.rc, 0);
-  for (const char* sub : {"list", "check", "bench", "eval", "render"}) {
+  for (const char* sub : {"train", "list", "check", "bench", "eval", "render"}) {
     EXPECT_NE(top.out.find(sub), std::string::npos) << sub;
     const Proc r = arena(std::string(sub) + " --help");
     EXPECT_EQ(r.rc, 0) << sub;
@@ -156,4 +156,47 @@ TEST(Cli, RenderWritesAFrameOfTheRequestedSize) {
   EXPECT_EQ(arena("render CartPole-v1 --size 300by200 --out " + png.string()).rc, 2);
 }
 
+TEST(Cli, TrainAndEvaluateARun) {
+  const fs::path run = fs::temp_directory_path() / ("arena_cli_train_" + std::to_string(::getpid()));
+  fs::remove_all(run);
+  const std::string small =
+      " --quiet --set train.total_steps=1500 --set agent.learning_starts=200 --set train.eval_every=500"
+      " --set train.checkpoint_every=500 --set train.final_eval_episodes=3 --set agent.hidden=[16,16]";
+  Proc r = arena("train --seed 4 --run-dir " + run.string() + small);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("run directory: " + run.string()), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("final evaluation"), std::string::npos) << r.out;
+  r = arena("eval " + run.string() + " --episodes 3 --json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  for (const char* k : {"env", "episodes", "return_mean", "return_std", "length_mean"}) EXPECT_TRUE(j.contains(k)) << k;
+  EXPECT_EQ(j["env"], "CartPole-v1");
+  // The same directory is not overwritten; --resume of a finished run has nothing left to do.
+  EXPECT_EQ(arena("train --run-dir " + run.string() + small).rc, 2);
+  r = arena("train --resume " + run.string() + " --quiet");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  fs::remove_all(run);
+}
+
+TEST(Cli, TrainRejectsBadConfigurationWithFileLineAndKey) {
+  const fs::path cfg = fs::temp_directory_path() / ("arena_cli_bad_" + std::to_string(::getpid()) + ".toml");
+  std::ofstream(cfg) << "name = \"bad\"\n[agent]\ngamma = 0.99\nlearnig_rate = 0.001\n";
+  Proc r = arena("train " + cfg.string());
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find(cfg.string() + ":4:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("learnig_rate"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("learning_rate"), std::string::npos) << r.err;  // the suggestion
+  r = arena("train --set agent.batch_size=big");
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("agent.batch_size"), std::string::npos) << r.err;
+  r = arena("train --set env.id=CartPol-v1 --quiet");
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("CartPole-v1"), std::string::npos) << r.err;
+  r = arena("eval /nonexistent/run");
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("not a run directory"), std::string::npos) << r.err;
+  fs::remove(cfg);
+}
+
 }  // namespace
+
