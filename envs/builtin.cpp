@@ -1,10 +1,14 @@
 #include "envs/builtin.h"
 
+#include "envs/box2d/car_racing.h"
 #include "envs/classic/classic_control.h"
 #include "envs/core/registry.h"
 
 namespace arena {
 
-void register_builtin_envs(Registry& registry) { register_classic_control(registry); }
+void register_builtin_envs(Registry& registry) {
+  register_classic_control(registry);
+  register_car_racing(registry);
+}
 
 }  // namespace arena
