@@ -1,5 +1,6 @@
 #include "envs/builtin.h"
 
+#include "envs/box2d/bipedal_walker.h"
 #include "envs/box2d/car_racing.h"
 #include "envs/classic/classic_control.h"
 #include "envs/core/registry.h"
@@ -8,6 +9,7 @@ namespace arena {
 
 void register_builtin_envs(Registry& registry) {
   register_classic_control(registry);
+  register_bipedal_walker(registry);
   register_car_racing(registry);
 }
 
