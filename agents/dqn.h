@@ -61,6 +61,8 @@ class DQN final : public Agent {
   // initialisation, the exploration RNG and the replay's sampling RNG.
   // std::invalid_argument when the action space is not Discrete, the
   // observation space does not fit the torso, or an option is out of range.
+  // Sets OpenBLAS to one thread (see set_blas_threads); the large matrix
+  // products use torch::set_num_threads's count.
   DQN(const DQNConfig& config, const ReplayConfig& replay_config, const Space& observation_space,
       const Space& action_space, std::int64_t num_envs, std::int64_t total_steps, std::uint64_t seed);
 
@@ -106,7 +108,8 @@ class DQN final : public Agent {
     double loss = 0, q_mean = 0, grad_norm = 0;
   };
   Metrics train(std::int64_t gradient_steps);
-  StepStats gradient_step(const ReplayBatch& batch, const at::Tensor& next_q_target);
+  // next_target_head: the target network's head outputs for batch.next_obs, [B, head outputs].
+  StepStats gradient_step(const ReplayBatch& batch, const float* next_target_head);
 
   DQNConfig config_;
   ReplayConfig replay_config_;
@@ -128,6 +131,8 @@ class DQN final : public Agent {
   // Gradient-step buffers (reused while the batch size stays the same).
   at::Tensor grad_head_;  // [B, head outputs]
   at::Tensor td_abs_;     // [B] |td error|, for the priorities
+  at::Tensor next_obs_buf_;  // next observations of a group of batches (grows)
+  std::vector<float> target_row_;
   Insight insight_;
 };
 

@@ -13,8 +13,12 @@ namespace arena {
 void set_compute_threads(int n) {
   if (n < 1) throw std::invalid_argument("set_compute_threads: need at least one thread");
   torch::set_num_threads(n);
-  // OpenBLAS (Debian's LibTorch) keeps its own thread pool; look it up at run
-  // time so that nothing breaks with another BLAS.
+  set_blas_threads(1);
+}
+
+void set_blas_threads(int n) {
+  if (n < 1) throw std::invalid_argument("set_blas_threads: need at least one thread");
+  // Looked up at run time, so that nothing breaks with another BLAS.
   using SetThreads = void (*)(int);
   if (auto f = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) f(n);
 }
@@ -27,22 +31,47 @@ std::vector<std::int64_t> LayerSpec::weight_shape() const {
 namespace {
 
 // ---- Matrix products ----------------------------------------------------------
-// Dense layers are three matrix products per step (forward, weight gradient,
-// input gradient). LibTorch runs them through OpenBLAS; oneDNN's sgemm, which
-// Debian's LibTorch loads anyway (libdnnl), is 1.3-2x faster on these small
-// shapes (batch 64, width 256). It is looked up at run time, and everything
-// falls back to ATen where it is missing.
+// A dense layer costs three matrix products per gradient step (forward, weight
+// gradient, input gradient), and they are most of a step's time. LibTorch
+// sends them to OpenBLAS through several dispatch layers; oneDNN's sgemm,
+// which Debian's LibTorch loads anyway (libdnnl), is 1.3-2x faster on these
+// shapes (batch 64, width 256) but slower when the result has very few
+// columns, where OpenBLAS's own small-matrix kernels win. Both are looked up
+// at run time (this library does not link them itself); where one is missing
+// the next takes over, down to ATen. All of them compute in float32.
 using DnnlSgemm = int (*)(char, char, std::int64_t, std::int64_t, std::int64_t, float, const float*, std::int64_t,
                           const float*, std::int64_t, float, float*, std::int64_t);
-const DnnlSgemm kDnnlSgemm = reinterpret_cast<DnnlSgemm>(dlsym(RTLD_DEFAULT, "dnnl_sgemm"));
+using CblasSgemm = void (*)(int, int, int, int, int, int, float, const float*, int, const float*, int, float, float*,
+                            int);
+using CblasSgemv = void (*)(int, int, int, int, float, const float*, int, const float*, int, float, float*, int);
+constexpr int kCblasRowMajor = 101, kCblasNoTrans = 111, kCblasTrans = 112;
+
+template <class F> F lookup(const char* name) { return reinterpret_cast<F>(dlsym(RTLD_DEFAULT, name)); }
+const DnnlSgemm kDnnlSgemm = lookup<DnnlSgemm>("dnnl_sgemm");
+const CblasSgemm kCblasSgemm = lookup<CblasSgemm>("cblas_sgemm");
+const CblasSgemv kCblasSgemv = lookup<CblasSgemv>("cblas_sgemv");
 
 // C[M, N] = op(A) op(B) + beta * C, all row-major and contiguous: A is [M, K]
-// ([K, M] when trans_a), B is [K, N] ([N, K] when trans_b).
+// ([K, M] when trans_a), B is [K, N] ([N, K] when trans_b). beta 0: C is not read.
 void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, const float* a, const float* b,
           float beta, float* c) {
-  if (kDnnlSgemm != nullptr && kDnnlSgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, 1.0f, a, trans_a ? m : k,
-                                          b, trans_b ? k : n, beta, c, n) == 0)
+  const std::int64_t lda = trans_a ? m : k, ldb = trans_b ? k : n;
+  if (m == 1 && !trans_a && trans_b && kCblasSgemv != nullptr) {  // one row: C = B a (matrix-vector)
+    kCblasSgemv(kCblasRowMajor, kCblasNoTrans, static_cast<int>(n), static_cast<int>(k), 1.0f, b,
+                static_cast<int>(ldb), a, 1, beta, c, 1);
     return;
+  }
+  // oneDNN parallelises with OpenMP: give this thread LibTorch's thread count first.
+  at::internal::lazy_init_num_threads();
+  if (n >= 8 && kDnnlSgemm != nullptr &&
+      kDnnlSgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, 1.0f, a, lda, b, ldb, beta, c, n) == 0)
+    return;
+  if (kCblasSgemm != nullptr) {
+    kCblasSgemm(kCblasRowMajor, trans_a ? kCblasTrans : kCblasNoTrans, trans_b ? kCblasTrans : kCblasNoTrans,
+                static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.0f, a, static_cast<int>(lda), b,
+                static_cast<int>(ldb), beta, c, static_cast<int>(n));
+    return;
+  }
   const auto opts = torch::TensorOptions().dtype(torch::kFloat32);
   auto ta = trans_a ? torch::from_blob(const_cast<float*>(a), {k, m}, opts).t()
                     : torch::from_blob(const_cast<float*>(a), {m, k}, opts);
@@ -53,13 +82,48 @@ void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64
   else tc.addmm_(ta, tb);
 }
 
+// ---- Elementwise loops of the dense layers ----------------------------------
+// Compiled for AVX-512, AVX2 and plain x86-64, picked at load time. Additions
+// and comparisons round the same at any vector width, so all give the same bits.
+#define ARENA_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+
+// y[r, j] += bias[j], then ReLU when asked.
+ARENA_VECTOR_CLONES void add_bias(float* __restrict y, const float* __restrict bias, std::int64_t rows,
+                                  std::int64_t cols, bool relu) {
+  for (std::int64_t r = 0; r < rows; ++r) {
+    float* __restrict row = y + r * cols;
+    if (relu) {
+      for (std::int64_t j = 0; j < cols; ++j) {
+        const float v = row[j] + bias[j];
+        row[j] = v > 0.0f ? v : 0.0f;
+      }
+    } else {
+      for (std::int64_t j = 0; j < cols; ++j) row[j] += bias[j];
+    }
+  }
+}
+
+// ReLU backward in place: g = 0 where the layer's output y is not positive
+// (the output is positive exactly where the input was).
+ARENA_VECTOR_CLONES void relu_backward(float* __restrict g, const float* __restrict y, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) g[i] = y[i] > 0.0f ? g[i] : 0.0f;
+}
+
+// sums[j] = sum over rows r of g[r, j], added row after row.
+ARENA_VECTOR_CLONES void column_sums(float* __restrict sums, const float* __restrict g, std::int64_t rows,
+                                     std::int64_t cols) {
+  for (std::int64_t j = 0; j < cols; ++j) sums[j] = g[j];
+  for (std::int64_t r = 1; r < rows; ++r)
+    for (std::int64_t j = 0; j < cols; ++j) sums[j] += g[r * cols + j];
+}
+
 // y[B, out] = x[B, in] W^T + b, then ReLU when asked. y preallocated; all contiguous.
+// Adding the bias after the product rounds exactly as addmm's bias-then-accumulate
+// (one rounding of the accumulated product plus the bias either way).
 void linear_into(float* y, const float* x, const float* w, const float* bias, std::int64_t batch, std::int64_t in,
                  std::int64_t out, bool relu) {
-  for (std::int64_t r = 0; r < batch; ++r) std::copy_n(bias, out, y + r * out);  // addmm: C = bias, then += x W^T
-  gemm(false, true, batch, out, in, x, w, 1.0f, y);
-  if (relu)
-    for (std::int64_t i = 0; i < batch * out; ++i) y[i] = y[i] > 0.0f ? y[i] : 0.0f;
+  gemm(false, true, batch, out, in, x, w, 0.0f, y);
+  add_bias(y, bias, batch, out, relu);
 }
 
 std::string shape_string(const std::vector<std::int64_t>& shape) {
@@ -213,6 +277,7 @@ at::Tensor QNetwork::preprocess(const at::Tensor& obs) const {
   if (obs.dim() == 0 || obs.numel() != batch * product(spec_.obs_shape))
     throw std::invalid_argument("Q-network: observations of shape " + shape_string(obs.sizes().vec()) +
                                 " are not a batch of " + shape_string(spec_.obs_shape));
+  if (!spec_.conv && obs.dim() == 2 && obs.scalar_type() == at::kFloat) return obs;  // the common case, as it is
   at::Tensor x = obs;
   if (x.scalar_type() != at::kFloat) {
     x = x.to(at::kFloat);
@@ -239,8 +304,6 @@ at::Tensor QNetwork::forward(const at::Tensor& obs, const std::vector<at::Tensor
       if (x.dim() != 2) x = x.reshape({batch, -1});
       if (x.requires_grad() || w.requires_grad()) {  // autograd (tests)
         x = at::addmm(b, x, w.t());
-      } else if (batch == 1) {  // acting on one observation: a matrix-vector product
-        x = at::addmv(b, w, x.view({-1})).unsqueeze(0);
       } else {
         at::Tensor y = torch::empty({batch, layer.out}, torch::kFloat32);
         x = x.contiguous();
@@ -259,21 +322,25 @@ at::Tensor QNetwork::forward(const at::Tensor& obs, const std::vector<at::Tensor
 }
 
 void QNetwork::ensure_workspace(std::int64_t batch) {
-  if (!grad_.defined()) {
-    grad_ = torch::zeros({spec_.num_params}, torch::kFloat32);
-    grads_ = views_of(grad_);
-  }
   if (ws_batch_ == batch) return;
   const std::size_t n = spec_.layers.size();
+  if (batch > ws_capacity_) {  // grow only: smaller batches use the first rows
+    linear_storage_.assign(2 * n, at::Tensor());
+    for (std::size_t l = 0; l < n; ++l) {
+      const auto& layer = spec_.layers[l];
+      if (layer.kind != LayerSpec::Kind::Linear) continue;
+      linear_storage_[2 * l] = torch::empty({batch, layer.out}, torch::kFloat32);
+      if (l > 0) linear_storage_[2 * l + 1] = torch::empty({batch, layer.in}, torch::kFloat32);
+    }
+    ws_capacity_ = batch;
+  }
   acts_.assign(n, at::Tensor());
   outs_.assign(n, at::Tensor());
   linear_out_.assign(n, at::Tensor());
   linear_dx_.assign(n, at::Tensor());
   for (std::size_t l = 0; l < n; ++l) {
-    const auto& layer = spec_.layers[l];
-    if (layer.kind != LayerSpec::Kind::Linear) continue;
-    linear_out_[l] = torch::empty({batch, layer.out}, torch::kFloat32);
-    if (l > 0) linear_dx_[l] = torch::empty({batch, layer.in}, torch::kFloat32);
+    if (linear_storage_[2 * l].defined()) linear_out_[l] = linear_storage_[2 * l].narrow(0, 0, batch);
+    if (linear_storage_[2 * l + 1].defined()) linear_dx_[l] = linear_storage_[2 * l + 1].narrow(0, 0, batch);
   }
   ws_batch_ = batch;
 }
@@ -288,7 +355,7 @@ const at::Tensor& QNetwork::forward_train(const at::Tensor& obs) {
       acts_[l] = x;
       x = at::conv2d(x, params_[2 * l], params_[2 * l + 1], {layer.stride, layer.stride});
     } else {
-      x = x.reshape({batch, -1}).contiguous();
+      if (x.dim() != 2 || !x.is_contiguous()) x = x.reshape({batch, -1}).contiguous();
       acts_[l] = x;
       linear_into(linear_out_[l].data_ptr<float>(), x.data_ptr<float>(), params_[2 * l].data_ptr<float>(),
                   params_[2 * l + 1].data_ptr<float>(), batch, layer.in, layer.out, layer.relu);
@@ -302,25 +369,22 @@ const at::Tensor& QNetwork::forward_train(const at::Tensor& obs) {
 }
 
 void QNetwork::backward(const at::Tensor& grad_head) {
+  if (!grad_.defined()) {
+    grad_ = torch::zeros({spec_.num_params}, torch::kFloat32);
+    grads_ = views_of(grad_);
+  }
   const std::int64_t batch = grad_head.size(0);
   at::Tensor dy = grad_head.contiguous();  // dLoss / d(output of layer l), in that output's shape
   for (std::size_t l = spec_.layers.size(); l-- > 0;) {
     const auto& layer = spec_.layers[l];
     if (layer.kind == LayerSpec::Kind::Linear) {
       float* g = dy.data_ptr<float>();
-      if (layer.relu) {
-        // ReLU: the output is positive exactly where the input was. In place: dy is
-        // never the caller's tensor here, since the head has no ReLU.
-        const float* y = outs_[l].data_ptr<float>();
-        for (std::int64_t i = 0; i < batch * layer.out; ++i) g[i] = y[i] > 0.0f ? g[i] : 0.0f;
-      }
+      // In place: dy is never the caller's tensor here, since the head has no ReLU.
+      if (layer.relu) relu_backward(g, outs_[l].data_ptr<float>(), batch * layer.out);
       // y = x W^T + b:  dW = dy^T x,  db = sum over the batch of dy,  dx = dy W.
       gemm(true, false, layer.out, layer.in, batch, g, acts_[l].data_ptr<float>(), 0.0f,
            grads_[2 * l].data_ptr<float>());
-      float* db = grads_[2 * l + 1].data_ptr<float>();
-      std::copy_n(g, layer.out, db);
-      for (std::int64_t r = 1; r < batch; ++r)
-        for (std::int64_t j = 0; j < layer.out; ++j) db[j] += g[r * layer.out + j];
+      column_sums(grads_[2 * l + 1].data_ptr<float>(), g, batch, layer.out);
       if (l == 0) break;  // no gradient for the observations
       gemm(false, false, batch, layer.in, layer.out, g, params_[2 * l].data_ptr<float>(), 0.0f,
            linear_dx_[l].data_ptr<float>());

@@ -8,7 +8,10 @@
 // keeps the activations in preallocated buffers and backward() writes each
 // layer's gradients straight into the flat gradient with mm/sum/conv-backward
 // kernels. An optimizer step, a gradient-norm clip, a finiteness check and a
-// target-network update are then one pass over one array each.
+// target-network update are then one pass over one array each. Dense layers
+// call the matrix-product kernels directly (oneDNN's sgemm, which Debian's
+// LibTorch loads, else OpenBLAS, else ATen; see torsos.cpp) with the bias and
+// ReLU in plain loops, rather than a dozen LibTorch ops per layer.
 //
 // Architectures (as Stable-Baselines3 and MinAtar build them):
 //   mlp          flatten -> [Linear(w) -> ReLU] for each w in hidden -> head
@@ -39,10 +42,16 @@
 
 namespace arena {
 
-// Sets LibTorch's intra-op threads AND the BLAS library's threads (OpenBLAS,
-// which LibTorch calls for every matrix product, otherwise uses all cores
-// whatever torch::set_num_threads says). n >= 1.
+// The threads the agents compute with: n for LibTorch's intra-op parallelism
+// and oneDNN (torch::set_num_threads; the large matrix products), one for
+// OpenBLAS (set_blas_threads(1): what is left to it is too small to split,
+// and its spinning workers would compete with LibTorch's). n >= 1.
 void set_compute_threads(int n);
+
+// Sets the threads of OpenBLAS (Debian's LibTorch calls it for matrix
+// products), which keeps its own pool, sized to all cores, out of reach of
+// torch::set_num_threads. A no-op with another BLAS. n >= 1.
+void set_blas_threads(int n);
 
 // One learnable layer, optionally followed by a ReLU.
 struct LayerSpec {
@@ -118,11 +127,14 @@ class QNetwork {
   // head_outputs()] (before the dueling combination) and keeps the
   // activations; backward(grad_head) then writes dLoss/dParameters into
   // grad() (overwritten, not accumulated), given dLoss/d(head output)
-  // [B, head_outputs()] float32. Buffers are reused while B stays the same.
-  // Call both inside torch::InferenceMode (no autograd is involved).
+  // [B, head_outputs()] float32. The dense layers' buffers grow to the
+  // largest B seen and are reused, so forward_train() is also the
+  // allocation-free forward pass for evaluating targets. The returned tensor
+  // is overwritten by the next call. Call both inside torch::InferenceMode
+  // (no autograd is involved).
   const at::Tensor& forward_train(const at::Tensor& obs);
   void backward(const at::Tensor& grad_head);
-  // The flat gradient [num_params] (allocated by the first forward_train).
+  // The flat gradient [num_params] (allocated by the first backward).
   at::Tensor& grad() { return grad_; }
 
  private:
@@ -134,7 +146,8 @@ class QNetwork {
   std::vector<at::Tensor> params_;      // views of flat_
 
   // Training workspace.
-  std::int64_t ws_batch_ = -1;
+  std::int64_t ws_batch_ = -1, ws_capacity_ = 0;
+  std::vector<at::Tensor> linear_storage_;  // Linear l: [2l] output rows, [2l+1] input-gradient rows
   at::Tensor grad_;
   std::vector<at::Tensor> grads_;       // views of grad_
   std::vector<at::Tensor> acts_;        // acts_[l]: input of layer l as it consumed it (Linear: 2-D)

@@ -342,6 +342,46 @@ TEST(DQN, TrainsOnlyAfterLearningStartsEveryTrainFreq) {
   EXPECT_EQ(m.at("updates"), 10.0);
 }
 
+// A train evaluates the targets of several sampled batches in one pass; it must
+// equal sampling and stepping one batch at a time.
+TEST(DQN, TrainEqualsOneBatchAtATime) {
+  for (bool double_q : {false, true}) {
+    DQNConfig c = small_config();
+    c.double_q = double_q;
+    c.train_freq = 40;
+    c.learning_starts = 39;  // the first (and only) train: after step 40
+    c.gradient_steps = 12;
+    c.target_update_interval = 1'000'000;
+    DQN agent(c, small_replay(), box4(), Space::discrete(2), 1, 1000, 8);
+    DQNConfig t = c;
+    t.learning_starts = 1'000'000;  // the twin never trains by itself
+    DQN twin(t, small_replay(), box4(), Space::discrete(2), 1, 1000, 8);
+
+    ScriptedEnv env;
+    std::vector<float> next;
+    Metrics m;
+    for (int s = 0; s < 40; ++s) {
+      std::int64_t action = s % 3 == 0;
+      double reward;
+      std::uint8_t term, trunc;
+      env.step(action, next, reward, term, trunc);
+      Transitions tr{1, std::span<const float>(env.obs), std::span<const std::int64_t>(&action, 1),
+                     std::span<const double>(&reward, 1), std::span<const float>(next),
+                     std::span<const std::uint8_t>(&term, 1), std::span<const std::uint8_t>(&trunc, 1)};
+      m = agent.observe(tr);
+      EXPECT_TRUE(twin.observe(tr).empty());
+      env.obs = next;
+    }
+    ASSERT_EQ(agent.updates(), 12);
+    double loss = 0;
+    for (int k = 0; k < 12; ++k)
+      loss += as_map(twin.train_step(twin.replay_buffer().sample(c.batch_size, 40.0 / 1000.0))).at("loss");
+    EXPECT_NEAR(as_map(m).at("loss"), loss / 12, 1e-4 * (1 + loss / 12));
+    const auto a = agent.parameters_flat(), b = twin.parameters_flat();
+    for (std::size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], b[i], 1e-5f) << "double_q " << double_q << " at " << i;
+  }
+}
+
 // ---- One gradient step against SB3's train step in plain autograd ------------
 
 struct StepCase {
@@ -487,6 +527,34 @@ TEST(DQN, NonFiniteLossThrowsBeforeTheOptimizerStep) {
   }
   EXPECT_EQ(agent.parameters_flat(), before);
   EXPECT_EQ(agent.updates(), 0);
+}
+
+TEST(DQN, ConvolutionalTorsoActsAndTrains) {
+  DQNConfig c = small_config();
+  c.torso = "minatar_cnn";
+  c.hidden = {32};
+  c.learning_starts = 10;
+  c.dueling = true;
+  const Space obs_space = Space::box({10, 10, 4}, 0, 1, DType::UInt8);
+  DQN agent(c, small_replay(), obs_space, Space::discrete(3), 2, 1000, 4);
+  const auto before = agent.parameters_flat();
+  Rng rng(5);
+  std::vector<std::uint8_t> obs(2 * 400), next(2 * 400);
+  for (auto& x : obs) x = static_cast<std::uint8_t>(rng.below(2));
+  for (int s = 0; s < 12; ++s) {
+    std::vector<std::int64_t> actions(2);
+    agent.act(std::span<const std::uint8_t>(obs), 2, ActMode::Explore, std::span(actions));
+    for (auto& x : next) x = static_cast<std::uint8_t>(rng.below(2));
+    std::vector<double> rewards = {1.0, 0.0};
+    std::vector<std::uint8_t> term = {0, s % 5 == 4}, trunc = {0, 0};
+    agent.observe({2, std::span<const std::uint8_t>(obs), std::span<const std::int64_t>(actions), rewards,
+                   std::span<const std::uint8_t>(next), term, trunc});
+    obs = next;
+  }
+  EXPECT_EQ(agent.updates(), 2 * c.gradient_steps);  // after vector steps 8 and 12 (16 and 24 env steps)
+  const auto after = agent.parameters_flat();
+  EXPECT_NE(after, before);
+  for (float p : after) ASSERT_TRUE(std::isfinite(p));
 }
 
 // ---- Checkpoints --------------------------------------------------------------
