@@ -2,8 +2,9 @@
 // observation layout, the reward, termination, the terrain generator, the
 // lidar, the scripted gait, drawing and heap allocation in step().
 //
-// This file replaces the global operator new (alloc_counter.h) and Box2D's
-// b2Alloc_Default (so that Box2D's own allocations can be counted too).
+// This file replaces the global operator new and malloc/calloc/realloc
+// (malloc_counter.h), so that Box2D's own allocations (b2Alloc, which calls
+// malloc) are counted too.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -21,26 +22,13 @@
 #include <string>
 #include <vector>
 
-#include "envs/alloc_counter.h"
 #include "envs/box2d/bipedal_walker.h"
 #include "envs/box2d/bipedal_walker_heuristic.h"
 #include "envs/core/checker.h"
 #include "envs/core/draw_list.h"
 #include "envs/core/raster.h"
 #include "envs/core/registry.h"
-
-// ------------------------------------------------ Box2D's allocation hook
-// libbox2d calls b2Alloc_Default through its PLT, so this definition takes
-// its place in the test process: it counts, then allocates as Box2D does.
-namespace box2d_alloc {
-inline thread_local bool counting = false;
-inline std::atomic<long> allocations{0};
-}  // namespace box2d_alloc
-
-void* b2Alloc_Default(int32 size) {
-  if (box2d_alloc::counting) box2d_alloc::allocations.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(static_cast<std::size_t>(size));
-}
+#include "envs/malloc_counter.h"
 
 namespace arena {
 namespace {
@@ -49,17 +37,6 @@ using namespace bipedal;
 
 constexpr const char* kNormal = "BipedalWalker-v3";
 constexpr const char* kHardcore = "BipedalWalkerHardcore-v3";
-
-// Counts Box2D's b2Alloc calls on this thread while alive.
-class Box2dAllocCounter {
- public:
-  Box2dAllocCounter() : start_(box2d_alloc::allocations.load()) { box2d_alloc::counting = true; }
-  ~Box2dAllocCounter() { box2d_alloc::counting = false; }
-  long allocations() const { return box2d_alloc::allocations.load() - start_; }
-
- private:
-  long start_;
-};
 
 Registry walker_registry() {
   Registry r;
@@ -583,12 +560,12 @@ TEST(BipedalWalkerAlloc, StepDoesNotAllocate) {
       if (step(*env, a, obs).done()) env->reset(obs.view());
     }
     std::int64_t ours = 0;
-    long box2d = 0;
+    std::int64_t box2d = 0;
     int steps = 0, episodes = 0;
     while (steps < 10000) {
       bool done = false;
       {
-        Box2dAllocCounter b2;
+        test::MallocCounter b2;  // Box2D's b2Alloc calls malloc
         test::AllocCounter counter;
         while (!done && steps < 10000) {
           random_action();
@@ -596,6 +573,7 @@ TEST(BipedalWalkerAlloc, StepDoesNotAllocate) {
           ++steps;
         }
         counter.stop();
+        b2.stop();
         ours += counter.allocations() + counter.deallocations();
         box2d += b2.allocations();
       }
@@ -605,7 +583,7 @@ TEST(BipedalWalkerAlloc, StepDoesNotAllocate) {
       }
     }
     EXPECT_EQ(ours, 0) << id;
-    EXPECT_EQ(box2d, 0) << id << ": Box2D's b2Alloc in " << steps << " steps over " << episodes << " episodes";
+    EXPECT_EQ(box2d, 0) << id << ": malloc calls (Box2D's b2Alloc included) in " << steps << " steps over " << episodes << " episodes";
   }
 }
 
@@ -613,8 +591,9 @@ TEST(BipedalWalkerAlloc, Box2dAllocationsAreCountedAtReset) {
   // The hook is live: building a course allocates Box2D blocks (first reset).
   auto env = walker_registry().make(kNormal);
   Array obs = env->observation_space().make_array();
-  Box2dAllocCounter b2;
+  test::MallocCounter b2;
   env->reset(obs.view(), 1);
+  b2.stop();
   EXPECT_GT(b2.allocations(), 0);
 }
 

@@ -2,9 +2,9 @@
 // the reward and termination bookkeeping, the observation frame, the discrete
 // action mapping, and no heap allocation in step().
 //
-// This file replaces the global operator new (alloc_counter.h) and also
-// malloc/calloc/realloc (below), so that Box2D's own allocations, which go
-// through malloc, are counted too.
+// This file replaces the global operator new and also malloc/calloc/realloc
+// (malloc_counter.h), so that Box2D's own allocations, which go through
+// malloc, are counted too.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -17,39 +17,11 @@
 #include <string>
 #include <vector>
 
-#include "envs/alloc_counter.h"
 #include "envs/box2d/car_racing.h"
 #include "envs/core/checker.h"
 #include "envs/core/draw_list.h"
 #include "envs/core/registry.h"
-
-// ---- malloc counting (Box2D allocates with malloc, not operator new) -------
-
-namespace {
-thread_local bool t_count_malloc = false;
-std::int64_t g_mallocs = 0;  // counted on the test thread only
-}  // namespace
-
-extern "C" {
-void* __libc_malloc(std::size_t size);  // glibc's implementation, which these forward to
-void* __libc_calloc(std::size_t n, std::size_t size);
-void* __libc_realloc(void* p, std::size_t size);
-void __libc_free(void* p);
-
-void* malloc(std::size_t size) noexcept {
-  if (t_count_malloc) ++g_mallocs;
-  return __libc_malloc(size);
-}
-void* calloc(std::size_t n, std::size_t size) noexcept {
-  if (t_count_malloc) ++g_mallocs;
-  return __libc_calloc(n, size);
-}
-void* realloc(void* p, std::size_t size) noexcept {
-  if (t_count_malloc) ++g_mallocs;
-  return __libc_realloc(p, size);
-}
-void free(void* p) noexcept { __libc_free(p); }
-}
+#include "envs/malloc_counter.h"
 
 namespace arena {
 namespace {
@@ -524,11 +496,10 @@ TEST(CarRacing, StepDoesNotAllocate) {
   DrawList list;
   // The counter sees Box2D's mallocs: a reset builds a world and ~300 bodies
   // (Box2D's block allocator takes memory in 16 KiB chunks).
-  g_mallocs = 0;
-  t_count_malloc = true;
+  test::MallocCounter reset_mallocs;
   env->reset(obs.view(), 1);
-  t_count_malloc = false;
-  EXPECT_GT(g_mallocs, 10);
+  reset_mallocs.stop();
+  EXPECT_GT(reset_mallocs.allocations(), 10);
   for (int i = 0; i < 300; ++i) {  // warm-up: buffers, Box2D's pools, the rasterizer's scratch
     draw_action();
     if (env->step(act.view(), obs.view()).done()) env->reset(obs.view());
@@ -538,15 +509,14 @@ TEST(CarRacing, StepDoesNotAllocate) {
   int steps = 0;
   while (steps < 3000) {
     draw_action();
-    g_mallocs = 0;
-    t_count_malloc = true;
+    test::MallocCounter malloc_counter;
     test::AllocCounter counter;
     const StepResult r = env->step(act.view(), obs.view());
     env->draw(list);
     counter.stop();
-    t_count_malloc = false;
+    malloc_counter.stop();
     news += counter.allocations();
-    mallocs += g_mallocs;
+    mallocs += malloc_counter.allocations();
     ++steps;
     if (r.done()) env->reset(obs.view());
   }

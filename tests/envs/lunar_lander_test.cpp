@@ -33,7 +33,6 @@
 #include <string>
 #include <vector>
 
-#include "envs/alloc_counter.h"
 #include "envs/box2d/lunar_lander_heuristic.h"
 #include "envs/box2d/lunar_lander_sim.h"
 #include "envs/core/checker.h"
@@ -41,19 +40,7 @@
 #include "envs/core/raster.h"
 #include "envs/core/registry.h"
 #include "envs/core/wrappers.h"
-
-// ------------------------------------------------------------ malloc counting
-// Box2D allocates with malloc (b2Alloc), not operator new: count malloc too.
-// The executable's malloc interposes glibc's for the whole process.
-extern "C" void* __libc_malloc(std::size_t size);
-namespace {
-thread_local bool g_count_malloc = false;
-std::int64_t g_mallocs = 0;
-}  // namespace
-extern "C" void* malloc(std::size_t size) {
-  if (g_count_malloc) ++g_mallocs;
-  return __libc_malloc(size);
-}
+#include "envs/malloc_counter.h"  // Box2D allocates with malloc (b2Alloc): count it too
 
 namespace arena {
 namespace {
@@ -639,16 +626,15 @@ TEST(LunarLanderAlloc, StepDoesNotAllocateOnceWarm) {
       bool done = false;
       while (!done) {
         policy(ep);
-        const std::int64_t m0 = g_mallocs;
         {
           test::AllocCounter counter;
-          g_count_malloc = true;
+          test::MallocCounter malloc_counter;
           done = env->step(act.view(), obs.view()).done();
-          g_count_malloc = false;
+          malloc_counter.stop();
           counter.stop();
           news += counter.allocations();
+          mallocs += malloc_counter.allocations();
         }
-        mallocs += g_mallocs - m0;
         ++steps;
       }
     }
@@ -660,25 +646,23 @@ TEST(LunarLanderAlloc, StepDoesNotAllocateOnceWarm) {
 }
 
 TEST(LunarLanderAlloc, MallocCounterCounts) {
-  std::int64_t m0 = g_mallocs;
-  g_count_malloc = true;
+  test::MallocCounter direct;
   void* p = std::malloc(10);
-  g_count_malloc = false;
+  direct.stop();
   std::free(p);
-  EXPECT_EQ(g_mallocs - m0, 1);
+  EXPECT_EQ(direct.allocations(), 1);
   // Box2D's own allocations (b2Alloc, in libbox2d) are seen too: a fresh
   // world allocates its blocks when the first bodies are made.
   auto sim = std::make_unique<LunarLanderSim>();
   Rng rng(1);
   RngSource source(rng);
-  m0 = g_mallocs;
   test::AllocCounter counter;
-  g_count_malloc = true;
+  test::MallocCounter box2d;
   sim->reset(source);
-  g_count_malloc = false;
+  box2d.stop();
   counter.stop();
   EXPECT_EQ(counter.allocations(), 0) << "reset() itself uses no operator new";
-  EXPECT_GT(g_mallocs - m0, 0);
+  EXPECT_GT(box2d.allocations(), 0);
 }
 
 // -------------------------------------------------------------------- drawing

@@ -11,66 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "envs/alloc_counter.h"
 #include "envs/core/draw_list.h"
 #include "envs/core/font5x7.h"
 #include "envs/core/raster.h"
-
-// ---- heap allocation counter (every replaceable operator new) -------------
-
-namespace {
-std::atomic<long> g_allocations{0};
-
-void* counted_alloc(std::size_t size, std::size_t align = 0) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (size == 0) size = 1;
-  void* p = nullptr;
-  if (align > alignof(std::max_align_t)) {
-    if (posix_memalign(&p, align, size) != 0) p = nullptr;
-  } else {
-    p = std::malloc(size);
-  }
-  return p;
-}
-// Out of line, so that GCC does not pair an inlined free() with operator new.
-[[gnu::noinline]] void counted_free(void* p) noexcept { std::free(p); }
-}  // namespace
-
-void* operator new(std::size_t n) {
-  if (void* p = counted_alloc(n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) {
-  if (void* p = counted_alloc(n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new(std::size_t n, std::align_val_t a) {
-  if (void* p = counted_alloc(n, static_cast<std::size_t>(a))) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n, std::align_val_t a) {
-  if (void* p = counted_alloc(n, static_cast<std::size_t>(a))) return p;
-  throw std::bad_alloc();
-}
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n); }
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n); }
-void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
-  return counted_alloc(n, static_cast<std::size_t>(a));
-}
-void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
-  return counted_alloc(n, static_cast<std::size_t>(a));
-}
-void operator delete(void* p) noexcept { counted_free(p); }
-void operator delete[](void* p) noexcept { counted_free(p); }
-void operator delete(void* p, std::size_t) noexcept { counted_free(p); }
-void operator delete[](void* p, std::size_t) noexcept { counted_free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { counted_free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { counted_free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { counted_free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { counted_free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { counted_free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { counted_free(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { counted_free(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { counted_free(p); }
 
 namespace arena {
 namespace {
@@ -752,17 +696,19 @@ TEST(Raster, SecondRasterizeOfTheSameListDoesNotAllocate) {
       RasterOptions o;
       o.antialias = aa;
       rasterize(d, w, h, img, o);
-      const long before = g_allocations.load();
+      test::AllocCounter counter;
       rasterize(d, w, h, img, o);
       rasterize(d, w, h, img, o);
-      EXPECT_EQ(g_allocations.load() - before, 0) << w << "x" << h << " aa=" << aa;
+      counter.stop();
+      EXPECT_EQ(counter.allocations(), 0) << w << "x" << h << " aa=" << aa;
     }
   }
   // The counter does count.
-  const long before = g_allocations.load();
+  test::AllocCounter counter;
   auto* p = new std::vector<int>(10);
   delete p;
-  EXPECT_GE(g_allocations.load() - before, 2);
+  counter.stop();
+  EXPECT_GE(counter.allocations(), 2);
 }
 
 TEST(Raster, IsDeterministic) {

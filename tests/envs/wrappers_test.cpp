@@ -12,56 +12,10 @@
 #include <new>
 #include <vector>
 
+#include "envs/alloc_counter.h"
 #include "envs/core/draw_list.h"
 #include "envs/classic/classic_control.h"
 #include "envs/core/registry.h"
-
-// ---- Allocation counting: every global operator new/delete is replaced. ----
-namespace {
-std::atomic<long> g_allocations{0};
-
-void* counted_alloc(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void* counted_aligned_alloc(std::size_t n, std::align_val_t al) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  const auto a = static_cast<std::size_t>(al);
-  const std::size_t size = ((n == 0 ? 1 : n) + a - 1) / a * a;
-  if (void* p = std::aligned_alloc(a, size)) return p;
-  throw std::bad_alloc();
-}
-}  // namespace
-
-void* operator new(std::size_t n) { return counted_alloc(n); }
-void* operator new[](std::size_t n) { return counted_alloc(n); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  try { return counted_alloc(n); } catch (...) { return nullptr; }
-}
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
-  try { return counted_alloc(n); } catch (...) { return nullptr; }
-}
-void* operator new(std::size_t n, std::align_val_t a) { return counted_aligned_alloc(n, a); }
-void* operator new[](std::size_t n, std::align_val_t a) { return counted_aligned_alloc(n, a); }
-void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
-  try { return counted_aligned_alloc(n, a); } catch (...) { return nullptr; }
-}
-void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
-  try { return counted_aligned_alloc(n, a); } catch (...) { return nullptr; }
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
 
 // The tests configure their envs with designated initializers and rely on
 // the members' defaults for the fields they leave out.
@@ -663,14 +617,17 @@ TEST(WrapperStackTest, StepDoesNotAllocate) {
   const float act[2] = {0.3f, 0.7f};
   e->reset(obs.view(), 1);
 
-  const long before = g_allocations.load();
+  test::AllocCounter counter;
   for (int t = 0; t < 200; ++t) {
     if (e->step(std::span<const float>(act, 2), obs.view()).done()) e->reset(obs.view());
   }
-  EXPECT_EQ(g_allocations.load() - before, 0);
+  counter.stop();
+  EXPECT_EQ(counter.allocations(), 0);
   // The counter works.
+  test::AllocCounter check;
   auto* p = new int(3);
-  EXPECT_GT(g_allocations.load() - before, 0);
+  check.stop();
+  EXPECT_GT(check.allocations(), 0);
   delete p;
 }
 

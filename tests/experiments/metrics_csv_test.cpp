@@ -2,7 +2,6 @@
 #include "experiments/metrics_csv.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <charconv>
 #include <fstream>
@@ -10,41 +9,16 @@
 #include <sstream>
 #include <string>
 
+#include "experiments/test_dir.h"
+
 namespace arena {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = fs::temp_directory_path() /
-            ("arena_csv_" + std::string(info->name()) + "_" + std::to_string(::getpid()));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
-
-void spit(const fs::path& p, const std::string& bytes) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out << bytes;
-}
+using test::slurp;
+using test::spit;
+using test::TempDir;
 
 TEST(MetricsCsv, WritesHeaderAndRowsWithEmptyCellsForMissingValues) {
   TempDir dir;
