@@ -302,7 +302,8 @@ int run_cli(int argc, char** argv) {
   std::int64_t train_stop_after = 0;
   auto* train_cmd = app.add_subcommand("train", "Train an agent from an experiment file (default: the embedded CartPole DQN)");
   train_cmd->add_option("config", train_config, "Experiment TOML file (experiments/configs/*.toml)");
-  train_cmd->add_option("--set", train_sets, "Override a key: table.key=value (repeatable), e.g. agent.learning_rate=3e-4");
+  train_cmd->add_option("--set", train_sets, "Override a key: table.key=value (repeatable), e.g. agent.learning_rate=3e-4")
+      ->allow_extra_args(false);
   train_cmd->add_option("--run-dir", train_run_dir, "Run directory (default: runs/<name>-s<seed>-<date>-<time>)");
   train_cmd->add_option("--seed", train_seed, "Run seed (overrides train.seed)");
   train_cmd->add_flag("--quiet", train_quiet, "Plain progress lines instead of a live bar");
@@ -322,7 +323,7 @@ int run_cli(int argc, char** argv) {
   eval->add_option("--episodes", eval_episodes, "Number of episodes")->capture_default_str();
   eval->add_option("--seed", eval_seed,
                    "Seed of the first episode, episode i uses seed + i (default: 0, or the run's evaluation seed)");
-  eval->add_option("--option", eval_options, "Environment option key=value (repeatable)");
+  eval->add_option("--option", eval_options, "Environment option key=value (repeatable)")->allow_extra_args(false);
   eval->add_flag("--json", json, "Print one JSON object {env, episodes, return_mean, return_std, length_mean, ...}");
 
   std::string render_id, render_out, render_size;
@@ -335,7 +336,7 @@ int run_cli(int argc, char** argv) {
   render->add_option("--steps", render_steps, "Random steps before the frame")->capture_default_str();
   render->add_option("--out", render_out, "Output PNG file")->required();
   render->add_option("--size", render_size, "Image size WIDTHxHEIGHT (default: the env's canvas size)");
-  render->add_option("--option", render_options, "Environment option key=value (repeatable)");
+  render->add_option("--option", render_options, "Environment option key=value (repeatable)")->allow_extra_args(false);
 
   try {
     app.parse(argc, argv);
