@@ -489,24 +489,7 @@ TEST(BipedalWalkerGait, StateMachineCyclesThroughItsPhases) {
   EXPECT_EQ(gait.moving_leg(), 0);
 }
 
-// Not a test: the gait's score over many seeds. Run with
-// --gtest_also_run_disabled_tests --gtest_filter='*GaitScore*'.
-TEST(BipedalWalkerGait, DISABLED_GaitScore) {
-  auto env = walker_registry().make(kNormal);
-  constexpr int kSeeds = 100;
-  double sum = 0, sum_sq = 0, distance = 0;
-  int finished = 0;
-  for (std::uint64_t seed = 0; seed < kSeeds; ++seed) {
-    const GaitRun run = run_gait(*env, seed);
-    sum += run.ret;
-    sum_sq += run.ret * run.ret;
-    distance += run.distance;
-    finished += run.ret > 300;
-  }
-  const double mean = sum / kSeeds;
-  std::printf("BipedalWalker-v3 gait, seeds 0-%d: return %.1f +- %.1f, mean distance %.1f m, %d reach the finish\n",
-              kSeeds - 1, mean, std::sqrt(sum_sq / kSeeds - mean * mean), distance / kSeeds, finished);
-}
+// The gait's score over many seeds: bench/scripted_controllers.cpp.
 
 // ----------------------------------------------------------------- draw
 
@@ -595,40 +578,6 @@ TEST(BipedalWalkerAlloc, Box2dAllocationsAreCountedAtReset) {
   env->reset(obs.view(), 1);
   b2.stop();
   EXPECT_GT(b2.allocations(), 0);
-}
-
-// Not a test: random-action throughput through the registry (TimeLimit
-// included). Run with --gtest_also_run_disabled_tests --gtest_filter='*Throughput*'.
-TEST(BipedalWalkerSpeed, DISABLED_Throughput) {
-  for (const char* id : {kNormal, kHardcore}) {
-    auto env = walker_registry().make(id);
-    Array obs = env->observation_space().make_array();
-    Rng rng(1);
-    std::array<float, 4> a{};
-    env->reset(obs.view(), 1);
-    constexpr int kSteps = 100000;
-    int episodes = 0;
-    // Thread CPU time as well as wall time: the machine may be shared.
-    const auto cpu_seconds = [] {
-      timespec ts{};
-      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-      return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-    };
-    const auto start = std::chrono::steady_clock::now();
-    const double cpu_start = cpu_seconds();
-    for (int t = 0; t < kSteps; ++t) {
-      for (float& v : a) v = static_cast<float>(rng.uniform(-1, 1));
-      if (step(*env, a, obs).done()) {
-        env->reset(obs.view());
-        ++episodes;
-      }
-    }
-    const double cpu = cpu_seconds() - cpu_start;
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::printf("%s: %.0f steps/s wall, %.0f steps per CPU second, random actions, %d episodes "
-                "(Gymnasium: 5.4k steps/s)\n",
-                id, kSteps / seconds, kSteps / cpu, episodes);
-  }
 }
 
 }  // namespace
