@@ -8,17 +8,17 @@ namespace arena {
 
 namespace {
 
-struct Todo {
+struct Command {
   float angle, hover;
 };
 
-Todo todo(std::span<const float> s) {
+Command command(std::span<const float> s) {
   if (s.size() < 8) throw std::invalid_argument("lunar_lander_heuristic: the observation needs 8 floats");
   // Point towards the pad, but never lean more than 0.4 rad (22 degrees).
   const float angle_target = std::clamp(s[0] * 0.5f + s[2] * 1.0f, -0.4f, 0.4f);
   // Fly higher the further off-centre the lander is.
   const float hover_target = 0.55f * std::abs(s[0]);
-  Todo t;
+  Command t;
   t.angle = (angle_target - s[4]) * 0.5f - s[5] * 1.0f;
   t.hover = (hover_target - s[1]) * 0.5f - s[3] * 0.5f;
   if (s[6] != 0.0f || s[7] != 0.0f) {  // on the ground: only brake the fall
@@ -31,7 +31,7 @@ Todo todo(std::span<const float> s) {
 }  // namespace
 
 std::int64_t lunar_lander_heuristic_discrete(std::span<const float> obs) {
-  const Todo t = todo(obs);
+  const Command t = command(obs);
   if (t.hover > std::abs(t.angle) && t.hover > 0.05f) return 2;
   if (t.angle < -0.05f) return 3;
   if (t.angle > +0.05f) return 1;
@@ -39,7 +39,7 @@ std::int64_t lunar_lander_heuristic_discrete(std::span<const float> obs) {
 }
 
 std::array<float, 2> lunar_lander_heuristic_continuous(std::span<const float> obs) {
-  const Todo t = todo(obs);
+  const Command t = command(obs);
   return {std::clamp(t.hover * 20.0f - 1.0f, -1.0f, 1.0f), std::clamp(-t.angle * 20.0f, -1.0f, 1.0f)};
 }
 
