@@ -1,5 +1,7 @@
 #include "experiments/metrics_csv.h"
 
+#include "envs/core/file_io.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,19 +22,6 @@ namespace {
   throw std::runtime_error(what + " " + p.string() + ": " + std::strerror(errno));
 }
 
-// Reads all of `path` into `out`; false (errno set) when it cannot be opened or read.
-bool read_whole_file(const std::filesystem::path& path, std::string& out) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return false;
-  out.clear();
-  std::array<char, 1 << 16> chunk{};
-  std::size_t n = 0;
-  while ((n = std::fread(chunk.data(), 1, chunk.size(), f)) > 0) out.append(chunk.data(), n);
-  const bool ok = std::ferror(f) == 0;
-  std::fclose(f);
-  return ok;
-}
-
 void check_column_name(const std::string& name) {
   if (name.empty()) throw std::invalid_argument("MetricsCsv: empty column name");
   if (name.find_first_of(",\"\r\n") != std::string::npos)
@@ -51,9 +40,8 @@ std::vector<std::string> split(std::string_view line, char sep) {
 }
 
 std::string read_file(const std::filesystem::path& path) {
-  std::string bytes;
-  if (!read_whole_file(path, bytes)) throw_errno("cannot read", path);
-  return bytes;
+  const std::vector<std::uint8_t> bytes = read_file_bytes(path);
+  return {bytes.begin(), bytes.end()};
 }
 
 void append_number(std::string& out, double v) {
@@ -232,31 +220,8 @@ std::size_t truncate_after_step(const std::filesystem::path& path, const std::st
   }
   if (dropped == 0) return 0;
 
-  // Write beside the file, sync, rename over it: readers see the old or the new file, never a mix.
-  std::filesystem::path tmp = path;
-  tmp += ".tmp." + std::to_string(::getpid());
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr) throw_errno("cannot create", tmp);
-  bool ok = std::fwrite(kept.data(), 1, kept.size(), f) == kept.size() && std::fflush(f) == 0 &&
-            ::fsync(::fileno(f)) == 0;
-  int err = ok ? 0 : errno;
-  if (std::fclose(f) != 0 && ok) {
-    ok = false;
-    err = errno;
-  }
-  if (!ok) {
-    errno = err;
-    std::error_code ignored;
-    std::filesystem::remove(tmp, ignored);
-    throw_errno("cannot write", tmp);
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::error_code ignored;
-    std::filesystem::remove(tmp, ignored);
-    throw std::runtime_error("cannot replace " + path.string() + ": " + ec.message());
-  }
+  // Readers see the old or the new file, never a mix.
+  write_file_atomic(path, kept);
   return dropped;
 }
 

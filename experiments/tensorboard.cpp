@@ -1,5 +1,7 @@
 #include "experiments/tensorboard.h"
 
+#include "envs/core/file_io.h"
+
 #include <unistd.h>
 
 #include <array>
@@ -45,19 +47,6 @@ void append_tfrecord(std::string& out, std::string_view data) {
   put_le(out, mask_crc32c(crc32c_extend(0, data.data(), data.size())), 4);
 }
 
-// Reads all of `path` into `out`; false (errno set) when it cannot be opened or read.
-bool read_whole_file(const std::filesystem::path& path, std::string& out) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return false;
-  out.clear();
-  std::array<char, 1 << 16> chunk{};
-  std::size_t n = 0;
-  while ((n = std::fread(chunk.data(), 1, chunk.size(), f)) > 0) out.append(chunk.data(), n);
-  const bool ok = std::ferror(f) == 0;
-  std::fclose(f);
-  return ok;
-}
-
 constexpr const char* kFileVersion = "brain.Event:2";
 
 std::string host_name() {
@@ -91,7 +80,12 @@ std::string frame_tfrecord(std::string_view data) {
 
 std::vector<std::string> read_tfrecords(const std::filesystem::path& file) {
   std::string bytes;
-  if (!read_whole_file(file, bytes)) throw TfRecordError("cannot read " + file.string() + ": " + std::strerror(errno));
+  try {
+    const std::vector<std::uint8_t> raw = read_file_bytes(file);
+    bytes.assign(raw.begin(), raw.end());
+  } catch (const std::runtime_error& e) {
+    throw TfRecordError(e.what());
+  }
 
   std::vector<std::string> records;
   std::size_t pos = 0;
