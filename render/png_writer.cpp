@@ -1,11 +1,9 @@
 #include "render/png_writer.h"
 
-#include <fcntl.h>
-#include <png.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include "envs/core/file_io.h"
 
-#include <cerrno>
+#include <png.h>
+
 #include <cstring>
 #include <stdexcept>
 #include <vector>
@@ -15,45 +13,6 @@ namespace {
 
 [[noreturn]] void fail(const std::string& what, const std::string& path, const std::string& cause) {
   throw std::runtime_error(what + " '" + path + "': " + cause);
-}
-
-std::string errno_text(int err) { return std::strerror(err); }
-
-// Closes a file descriptor and removes a temporary file unless released.
-class TempFile {
- public:
-  TempFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
-  ~TempFile() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!path_.empty()) ::unlink(path_.c_str());
-  }
-  int fd() const { return fd_; }
-  const std::string& path() const { return path_; }
-  // Closes the descriptor; returns errno of a failed close, or 0.
-  int close() {
-    const int rc = ::close(fd_);
-    fd_ = -1;
-    return rc == 0 ? 0 : errno;
-  }
-  void release() { path_.clear(); }
-
- private:
-  int fd_;
-  std::string path_;
-};
-
-void write_all(int fd, const std::uint8_t* data, std::size_t size, const std::string& path) {
-  while (size > 0) {
-    const ssize_t n = ::write(fd, data, size);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail("write_png: cannot write", path, errno_text(errno));
-    }
-    data += n;
-    size -= static_cast<std::size_t>(n);
-  }
 }
 
 }  // namespace
@@ -81,31 +40,13 @@ void write_png(const std::string& path, const Image& image) {
     fail("write_png: cannot encode", path, png.message);
   png_image_free(&png);
 
-  // Temporary file in the target's directory, so that rename() is atomic.
   const std::size_t slash = path.find_last_of('/');
-  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
-  if (base.empty()) fail("write_png: cannot write", path, "the path names a directory");
-  std::string tmpl = (slash == std::string::npos ? std::string() : path.substr(0, slash + 1)) + "." + base +
-                     ".tmp.XXXXXX";
-  const int fd = ::mkstemp(tmpl.data());
-  if (fd < 0) fail("write_png: cannot create a temporary file for", path, errno_text(errno));
-  TempFile tmp(fd, tmpl);
-  if (::fchmod(tmp.fd(), 0644) != 0) fail("write_png: cannot set permissions for", path, errno_text(errno));
-  write_all(tmp.fd(), bytes.data(), size, path);
-  if (::fsync(tmp.fd()) != 0) fail("write_png: cannot sync", path, errno_text(errno));
-  if (const int err = tmp.close(); err != 0) fail("write_png: cannot close", path, errno_text(err));
-  if (::rename(tmp.path().c_str(), path.c_str()) != 0) fail("write_png: cannot rename onto", path, errno_text(errno));
-  tmp.release();
-
-  // Make the rename itself durable.
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) fail("write_png: cannot open the directory of", path, errno_text(errno));
-  const int rc = ::fsync(dfd);
-  const int err = errno;
-  ::close(dfd);
-  // Some file systems do not sync directories (EINVAL); the file is in place.
-  if (rc != 0 && err != EINVAL) fail("write_png: cannot sync the directory of", path, errno_text(err));
+  if (path.empty() || slash + 1 == path.size()) fail("write_png: cannot write", path, "the path names a directory");
+  try {
+    write_file_atomic(path, std::span<const std::uint8_t>(bytes.data(), size));
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(std::string("write_png: ") + e.what());
+  }
 }
 
 Image read_png(const std::string& path) {
