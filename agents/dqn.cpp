@@ -1,5 +1,7 @@
 #include "agents/dqn.h"
 
+#include "envs/core/file_io.h"
+
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -36,19 +38,10 @@ class ByteWriter {
   void floats(const at::Tensor& t) { bytes(t.data_ptr<float>(), static_cast<std::size_t>(t.numel()) * sizeof(float)); }
   void floats(std::span<const float> s) { bytes(s.data(), s.size_bytes()); }
 
-  // Appends the checksum and writes the file atomically (temporary + rename).
+  // Appends the checksum and writes the file atomically (see envs/core/file_io.h).
   void write_file(const std::filesystem::path& path) {
     pod<std::uint64_t>(fnv1a(buf_.data(), buf_.size()));
-    const std::filesystem::path tmp = path.string() + ".tmp";
-    {
-      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-      out.write(buf_.data(), static_cast<std::streamsize>(buf_.size()));
-      out.flush();
-      if (!out) throw std::runtime_error("cannot write " + tmp.string());
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) throw std::runtime_error("cannot write " + path.string() + ": " + ec.message());
+    write_file_atomic(path, std::string_view(buf_));
   }
 
  private:
@@ -59,11 +52,13 @@ class ByteReader {
  public:
   // Reads the whole file and verifies the magic and the checksum.
   ByteReader(const std::filesystem::path& path, const char (&magic)[9]) : path_(path.string()) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) fail("cannot open the file");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    buf_ = ss.str();
+    std::vector<std::uint8_t> raw;
+    try {
+      raw = read_file_bytes(path);
+    } catch (const std::runtime_error&) {
+      fail("cannot open the file");
+    }
+    buf_.assign(raw.begin(), raw.end());
     if (buf_.size() < 8 + sizeof(std::uint64_t) || std::memcmp(buf_.data(), magic, 8) != 0)
       fail("not a file of this kind (bad magic)");
     const std::size_t body = buf_.size() - sizeof(std::uint64_t);

@@ -9,23 +9,18 @@
 
 namespace arena {
 
-EvalResult evaluate_random(const Registry& registry, const std::string& id, const Options& options, int episodes,
-                           std::uint64_t seed) {
+EvalResult run_episodes(Env& env, const Policy& policy, int episodes, std::uint64_t seed) {
   if (episodes <= 0) throw std::invalid_argument("episodes must be positive, got " + std::to_string(episodes));
-  auto env = registry.make(id, options);
-  if (!env->spec().max_episode_steps)
-    throw std::invalid_argument("'" + id + "' has no step limit; random evaluation could run forever");
-  Array obs = env->observation_space().make_array();
-  Array act = env->action_space().make_array();
-  Rng action_rng(seed ^ 0x5DEECE66DULL);
+  Array obs = env.observation_space().make_array();
+  Array act = env.action_space().make_array();
   std::vector<double> returns, lengths;
   for (int ep = 0; ep < episodes; ++ep) {
-    env->reset(obs.view(), seed + static_cast<std::uint64_t>(ep));
+    env.reset(obs.view(), seed + static_cast<std::uint64_t>(ep));
     double ret = 0;
     std::int64_t len = 0;
     for (;;) {
-      env->action_space().sample(action_rng, act.view());
-      const StepResult r = env->step(act.view(), obs.view());
+      policy(obs.view(), act.view());
+      const StepResult r = env.step(act.view(), obs.view());
       ret += r.reward;
       ++len;
       if (r.done()) break;
@@ -33,7 +28,17 @@ EvalResult evaluate_random(const Registry& registry, const std::string& id, cons
     returns.push_back(ret);
     lengths.push_back(static_cast<double>(len));
   }
-  return summarize_episodes(id, returns, lengths);
+  return summarize_episodes(env.spec().id, returns, lengths);
+}
+
+EvalResult evaluate_random(const Registry& registry, const std::string& id, const Options& options, int episodes,
+                           std::uint64_t seed) {
+  auto env = registry.make(id, options);
+  if (!env->spec().max_episode_steps)
+    throw std::invalid_argument("'" + id + "' has no step limit; random evaluation could run forever");
+  Rng action_rng(seed ^ 0x5DEECE66DULL);
+  const Space& actions = env->action_space();
+  return run_episodes(*env, [&](ConstBuffer, Buffer action) { actions.sample(action_rng, action); }, episodes, seed);
 }
 
 EvalResult summarize_episodes(const std::string& env, const std::vector<double>& returns,

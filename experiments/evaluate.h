@@ -2,9 +2,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "envs/core/env.h"
 #include "envs/core/options.h"
 
 namespace arena {
@@ -17,6 +19,13 @@ struct EvalResult {
   double return_mean = 0, return_std = 0, return_min = 0, return_max = 0;
   double length_mean = 0;
 };
+
+// Writes the action for `obs` into `action`.
+using Policy = std::function<void(ConstBuffer obs, Buffer action)>;
+
+// Runs `episodes` episodes of `env` under `policy`; episode i is reset with
+// seed + i. The env must have a step limit (or reach an end by itself).
+EvalResult run_episodes(Env& env, const Policy& policy, int episodes, std::uint64_t seed);
 
 // Mean, std (population), min and max of episode returns and the mean length.
 EvalResult summarize_episodes(const std::string& env, const std::vector<double>& returns,

@@ -399,24 +399,8 @@ std::uint64_t evaluation_seed(const ExperimentConfig& config) { return config.tr
 EvalResult evaluate_agent(const Registry& registry, const ExperimentConfig& config, Agent& agent, int episodes,
                           std::uint64_t seed) {
   auto env = registry.make(config.env.id, config.env.options);
-  Array obs = env->observation_space().make_array();
-  Array act = env->action_space().make_array();
-  std::vector<double> returns, lengths;
-  for (int ep = 0; ep < episodes; ++ep) {
-    env->reset(obs.view(), seed + static_cast<std::uint64_t>(ep));
-    double ret = 0;
-    std::int64_t len = 0;
-    for (;;) {
-      agent.act(obs.view(), 1, ActMode::Greedy, act.view());
-      const StepResult r = env->step(act.view(), obs.view());
-      ret += r.reward;
-      ++len;
-      if (r.done()) break;
-    }
-    returns.push_back(ret);
-    lengths.push_back(static_cast<double>(len));
-  }
-  return summarize_episodes(config.env.id, returns, lengths);
+  return run_episodes(
+      *env, [&](ConstBuffer obs, Buffer action) { agent.act(obs, 1, ActMode::Greedy, action); }, episodes, seed);
 }
 
 TrainOutcome train(const Registry& registry, const ExperimentConfig& config, const TrainOptions& options) {

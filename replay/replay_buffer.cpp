@@ -1,5 +1,7 @@
 #include "replay/replay_buffer.h"
 
+#include "envs/core/file_io.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -136,15 +138,7 @@ class FileWriter {
 
  private:
   void write_all(const unsigned char* p, std::size_t n) {
-    while (n > 0) {
-      const ssize_t w = ::write(fd_, p, std::min(n, kChunk));
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        throw std::runtime_error("ReplayBuffer::save: " + path_ + ": write failed: " + errno_text());
-      }
-      p += w;
-      n -= static_cast<std::size_t>(w);
-    }
+    arena::write_all(fd_, p, n, path_);
   }
 
   int fd_;
@@ -755,33 +749,7 @@ void ReplayBuffer::write_file(int fd, const std::string& path) const {
 }
 
 void ReplayBuffer::save(const std::string& path) const {
-  namespace fs = std::filesystem;
-  const fs::path target(path);
-  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  std::string tmp = path + ".tmp.XXXXXX";
-  Fd file;
-  file.fd = ::mkostemp(tmp.data(), O_CLOEXEC);
-  if (file.fd < 0) {
-    throw std::runtime_error("ReplayBuffer::save: " + path + ": cannot create a temporary file: " + errno_text());
-  }
-  try {
-    ::fchmod(file.fd, 0644);
-    write_file(file.fd, path);
-    if (::fsync(file.fd) != 0) throw std::runtime_error("ReplayBuffer::save: " + path + ": fsync: " + errno_text());
-    const int fd = file.fd;
-    file.fd = -1;
-    if (::close(fd) != 0) throw std::runtime_error("ReplayBuffer::save: " + path + ": close: " + errno_text());
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-      throw std::runtime_error("ReplayBuffer::save: " + path + ": rename: " + errno_text());
-    }
-  } catch (...) {
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  // Make the rename durable.
-  Fd d;
-  d.fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (d.fd >= 0) ::fsync(d.fd);
+  write_file_atomic(path, [&](int fd) { write_file(fd, path); });
 }
 
 // Pass 1: header, size and checksum, without parsing the payload.

@@ -39,9 +39,22 @@ void fsync_file(const std::filesystem::path& path) {
   if (rc != 0) fail("cannot sync", path, err);
 }
 
-void write_file_atomic(const std::filesystem::path& path, std::span<const std::uint8_t> bytes) {
+void write_all(int fd, const void* data, std::size_t n, const std::filesystem::path& path) {
+  const auto* p = static_cast<const std::uint8_t*>(data);
+  while (n > 0) {
+    const ssize_t w = ::write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      fail("cannot write", path, errno);
+    }
+    p += w;
+    n -= static_cast<std::size_t>(w);
+  }
+}
+
+void write_file_atomic(const std::filesystem::path& path, const std::function<void(int fd)>& write) {
   const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-  std::string tmpl = (dir / ("." + path.filename().string() + ".tmp-XXXXXX")).string();
+  std::string tmpl = (dir / ("." + path.filename().string() + ".tmp-XXXXXX")).string();  // mkstemp's pattern
   const int fd = ::mkstemp(tmpl.data());
   if (fd < 0) fail("cannot create a temporary file for", path, errno);
   const std::filesystem::path tmp = tmpl;
@@ -50,14 +63,12 @@ void write_file_atomic(const std::filesystem::path& path, std::span<const std::u
     ::unlink(tmp.c_str());
     fail(what, path, err);
   };
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      abandon("cannot write", errno);
-    }
-    done += static_cast<std::size_t>(n);
+  try {
+    write(fd);
+  } catch (...) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw;
   }
   if (::fchmod(fd, 0644) != 0) abandon("cannot set permissions of", errno);
   if (::fsync(fd) != 0) abandon("cannot sync", errno);
@@ -72,6 +83,10 @@ void write_file_atomic(const std::filesystem::path& path, std::span<const std::u
     fail("cannot rename onto", path, err);
   }
   fsync_directory(dir);
+}
+
+void write_file_atomic(const std::filesystem::path& path, std::span<const std::uint8_t> bytes) {
+  write_file_atomic(path, [&](int fd) { write_all(fd, bytes.data(), bytes.size(), path); });
 }
 
 void write_file_atomic(const std::filesystem::path& path, std::string_view text) {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -16,6 +17,12 @@ namespace arena {
 // path and the cause; no temporary file is left behind on failure.
 void write_file_atomic(const std::filesystem::path& path, std::span<const std::uint8_t> bytes);
 void write_file_atomic(const std::filesystem::path& path, std::string_view text);
+// The same for content too large to hold in memory: `write` receives the
+// open descriptor of the temporary file and writes everything into it (it
+// may throw; the temporary file is then removed and the target untouched).
+void write_file_atomic(const std::filesystem::path& path, const std::function<void(int fd)>& write);
+// Writes all `n` bytes to `fd`, retrying short writes; throws naming `path`.
+void write_all(int fd, const void* data, std::size_t n, const std::filesystem::path& path);
 
 // Flushes a directory entry (after creating or renaming something in it).
 void fsync_directory(const std::filesystem::path& dir);
