@@ -136,6 +136,8 @@ const DQNConfig& validated(const DQNConfig& c, const Space& action_space, std::i
   if (!(c.tau >= 0.0 && c.tau <= 1.0)) fail("tau must lie in [0, 1]");
   if (!(c.gamma >= 0.0 && c.gamma <= 1.0)) fail("gamma must lie in [0, 1]");
   if (!(c.learning_rate >= 0.0)) fail("learning_rate must be >= 0");
+  if (c.learning_rate_schedule != "constant" && c.learning_rate_schedule != "linear")
+    fail("learning_rate_schedule must be constant or linear, got '" + c.learning_rate_schedule + "'");
   if (!(c.max_grad_norm >= 0.0)) fail("max_grad_norm must be >= 0 (0 disables clipping)");
   if (c.loss != "huber" && c.loss != "mse") fail("unknown loss '" + c.loss + "' (known: huber, mse)");
   for (double e : {c.exploration_initial_eps, c.exploration_final_eps})
@@ -212,13 +214,21 @@ void DQN::act(ConstBuffer obs, std::int64_t n, ActMode mode, Buffer actions) {
     throw std::invalid_argument("DQN::act: need one action slot per observation");
   std::int64_t* out = actions.as<std::int64_t>();
 
-  c10::InferenceMode guard;
-  std::vector<std::int64_t> shape{n};
-  shape.insert(shape.end(), observation_space_.shape().begin(), observation_space_.shape().end());
-  const auto dtype = obs.dtype == DType::UInt8 ? torch::kUInt8 : torch::kFloat32;
-  const at::Tensor x = torch::from_blob(const_cast<void*>(obs.data), shape, dtype);  // no copy
-  const at::Tensor q = online_.forward(x).contiguous();
-  const float* qd = q.data_ptr<float>();
+  const float* qd = nullptr;
+  at::Tensor q;
+  if (online_.dense()) {  // the common case: no LibTorch call, no allocation per step
+    if (act_q_.size() < static_cast<std::size_t>(n * num_actions_)) act_q_.resize(static_cast<std::size_t>(n * num_actions_));
+    online_.forward_dense(static_cast<const float*>(obs.data), n, act_q_.data());
+    qd = act_q_.data();
+  } else {
+    c10::InferenceMode guard;
+    std::vector<std::int64_t> shape{n};
+    shape.insert(shape.end(), observation_space_.shape().begin(), observation_space_.shape().end());
+    const auto dtype = obs.dtype == DType::UInt8 ? torch::kUInt8 : torch::kFloat32;
+    const at::Tensor x = torch::from_blob(const_cast<void*>(obs.data), shape, dtype);  // no copy
+    q = online_.forward(x).contiguous();
+    qd = q.data_ptr<float>();
+  }
 
   const bool explore = mode == ActMode::Explore;
   // SB3 _sample_action: uniformly random actions until learning_starts.
@@ -260,6 +270,9 @@ Metrics DQN::observe(const Transitions& t) {
 Metrics DQN::train(std::int64_t gradient_steps) {
   c10::InferenceMode guard;
   const double progress = static_cast<double>(num_timesteps_) / static_cast<double>(total_steps_);
+  // SB3 _update_learning_rate: the schedule's value at this train's progress.
+  if (config_.learning_rate_schedule == "linear")
+    optimizer_.set_learning_rate(config_.learning_rate * std::max(0.0, 1.0 - progress));
   const std::int64_t batch = config_.batch_size;
   // The target network does not change during a train (SB3 updates it between
   // env steps only), and with uniform replay nothing a gradient step does
@@ -304,6 +317,7 @@ Metrics DQN::train(std::int64_t gradient_steps) {
   return {{"loss", sum.loss / g},
           {"q_mean", sum.q_mean / g},
           {"epsilon", epsilon()},
+          {"learning_rate", optimizer_.options().lr},
           {"grad_norm", sum.grad_norm / g},
           {"updates", static_cast<double>(updates_)}};
 }

@@ -133,6 +133,7 @@ class DQN final : public Agent {
   at::Tensor td_abs_;     // [B] |td error|, for the priorities
   at::Tensor next_obs_buf_;  // next observations of a group of batches (grows)
   std::vector<float> target_row_;
+  std::vector<float> act_q_;  // act(): Q-values of the batch (dense networks)
   Insight insight_;
 };
 

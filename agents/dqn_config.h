@@ -16,6 +16,9 @@ struct DQNConfig {
   // Learning
   double gamma = 0.99;
   double learning_rate = 1e-4;
+  // constant | linear: SB3's linear schedule (rl-baselines3-zoo's "lin_<lr>"),
+  // learning_rate * (1 - progress), set at the start of each train.
+  std::string learning_rate_schedule = "constant";
   std::string optimizer = "adam";             // adam | rmsprop
   double adam_eps = 1e-8;
   double rmsprop_alpha = 0.99;

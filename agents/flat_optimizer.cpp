@@ -253,6 +253,11 @@ void FlatOptimizer::step(float* params, const float* grad, float grad_scale) {
   _mm_setcsr(csr);
 }
 
+void FlatOptimizer::set_learning_rate(double lr) {
+  if (!(lr >= 0.0)) throw std::invalid_argument("optimizer: learning rate must be >= 0");
+  options_.lr = lr;
+}
+
 double FlatOptimizer::l2_norm(const float* x, std::size_t n) {
   double lanes[kLanes] = {};
   std::size_t i = 0;

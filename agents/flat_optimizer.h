@@ -63,6 +63,8 @@ class FlatOptimizer {
   static float clip_coefficient(double norm, double max_norm);
 
   const FlatOptimizerOptions& options() const { return options_; }
+  // The learning rate of the next steps (a schedule sets it; >= 0).
+  void set_learning_rate(double lr);
   std::size_t size() const { return size_; }
   std::int64_t steps() const { return steps_; }
 

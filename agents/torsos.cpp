@@ -321,6 +321,38 @@ at::Tensor QNetwork::forward(const at::Tensor& obs, const std::vector<at::Tensor
   return v + (a - a.mean(1, /*keepdim=*/true));
 }
 
+void QNetwork::forward_dense(const float* obs, std::int64_t batch, float* q) {
+  if (!dense()) throw std::logic_error("QNetwork::forward_dense: the network has convolutions or uint8 inputs");
+  std::int64_t widest = 0;
+  for (const auto& l : spec_.layers) widest = std::max(widest, l.out);
+  const auto need = static_cast<std::size_t>(batch * widest);
+  if (dense_a_.size() < need) {  // grows only
+    dense_a_.resize(need);
+    dense_b_.resize(need);
+  }
+  const float* p = flat_.data_ptr<float>();
+  const float* x = obs;
+  float* y = dense_a_.data();
+  const std::size_t last = spec_.layers.size() - 1;
+  for (std::size_t l = 0; l <= last; ++l) {
+    const auto& layer = spec_.layers[l];
+    float* out = l == last && !spec_.dueling ? q : y;
+    linear_into(out, x, p + layer.weight_offset, p + layer.bias_offset, batch, layer.in, layer.out, layer.relu);
+    x = out;
+    y = y == dense_a_.data() ? dense_b_.data() : dense_a_.data();
+  }
+  if (!spec_.dueling) return;
+  // Q = V + (A - mean(A)), the value is the head's last output (as forward()).
+  const std::int64_t n = spec_.num_actions;
+  for (std::int64_t b = 0; b < batch; ++b) {
+    const float* row = x + b * (n + 1);
+    float mean = 0.0f;
+    for (std::int64_t j = 0; j < n; ++j) mean += row[j];
+    mean /= static_cast<float>(n);
+    for (std::int64_t j = 0; j < n; ++j) q[b * n + j] = row[n] + (row[j] - mean);
+  }
+}
+
 void QNetwork::ensure_workspace(std::int64_t batch) {
   if (ws_batch_ == batch) return;
   const std::size_t n = spec_.layers.size();

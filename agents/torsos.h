@@ -123,6 +123,13 @@ class QNetwork {
   at::Tensor forward(const at::Tensor& obs) const { return forward(obs, params_); }
   at::Tensor forward(const at::Tensor& obs, const std::vector<at::Tensor>& params) const;
 
+  // Q-values [batch, num_actions] into `q` of float32 observations `obs`
+  // [batch, ...obs_shape] for a network without convolutions (dense(): true),
+  // without LibTorch calls or allocation once its buffers have grown to the
+  // batch (acting: one observation per env step).
+  bool dense() const { return !spec_.conv && spec_.obs_dtype == DType::Float32; }
+  void forward_dense(const float* obs, std::int64_t batch, float* q);
+
   // The training pass. forward_train() returns the HEAD output [B,
   // head_outputs()] (before the dueling combination) and keeps the
   // activations; backward(grad_head) then writes dLoss/dParameters into
@@ -144,6 +151,8 @@ class QNetwork {
   QNetSpec spec_;
   at::Tensor flat_;
   std::vector<at::Tensor> params_;      // views of flat_
+
+  std::vector<float> dense_a_, dense_b_;  // forward_dense(): activations, ping-pong
 
   // Training workspace.
   std::int64_t ws_batch_ = -1, ws_capacity_ = 0;

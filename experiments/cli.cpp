@@ -13,6 +13,7 @@
 #include "envs/builtin.h"
 #include "envs/core/checker.h"
 #include "envs/core/draw_list.h"
+#include "envs/core/presets.h"
 #include "envs/core/raster.h"
 #include "envs/core/registry.h"
 #include "agents/agent.h"
@@ -20,6 +21,7 @@
 #include "envs/core/env.h"
 #include "experiments/config.h"
 #include "experiments/evaluate.h"
+#include "experiments/play.h"
 #include "experiments/trainer.h"
 #include "experiments/throughput.h"
 #include "render/png_writer.h"
@@ -173,9 +175,9 @@ int cmd_eval(const Registry& registry, const std::string& run_dir, const std::st
     if (!std::filesystem::exists(policy))
       throw UsageError(run_dir + " holds no policy yet (best_policy.pt / final_policy.pt)");
     set_compute_threads(1);  // acting on one observation at a time
-    auto learner = make_agent(config, registry.spec(config.env.id, config.env.options));
+    auto learner = make_agent(config, make_env(registry, config.env.id, config.env.options, config.env.preset)->spec());
     learner->load_policy(policy);
-    const std::uint64_t s = seed.value_or(evaluation_seed(config));
+    const std::uint64_t s = seed.value_or(heldout_seed(config));
     print_eval(evaluate_agent(registry, config, *learner, episodes, s), policy.filename().string(), s, json);
     return 0;
   }
@@ -217,6 +219,9 @@ int cmd_train(const Registry& registry, const std::string& config_path, const st
   if (outcome.final_eval)
     fmt::print("final evaluation: return {:.2f} +- {:.2f} over {} episodes\n", outcome.final_eval->return_mean,
                outcome.final_eval->return_std, outcome.final_eval->episodes);
+  if (outcome.best_eval)
+    fmt::print("best policy on held-out episodes: return {:.2f} +- {:.2f} over {} episodes (`arena eval` repeats it)\n",
+               outcome.best_eval->return_mean, outcome.best_eval->return_std, outcome.best_eval->episodes);
   if (!outcome.finished)
     fmt::print("stopped at step {} with a checkpoint; continue with: arena train --resume {}\n", outcome.steps,
                outcome.run_dir.string());
@@ -322,7 +327,7 @@ int run_cli(int argc, char** argv) {
   eval->add_option("--agent", eval_agent, "Agent for --env: random")->capture_default_str();
   eval->add_option("--episodes", eval_episodes, "Number of episodes")->capture_default_str();
   eval->add_option("--seed", eval_seed,
-                   "Seed of the first episode, episode i uses seed + i (default: 0, or the run's evaluation seed)");
+                   "Seed of the first episode, episode i uses seed + i (default: 0, or the run's held-out seed)");
   eval->add_option("--option", eval_options, "Environment option key=value (repeatable)")->allow_extra_args(false);
   eval->add_flag("--json", json, "Print one JSON object {env, episodes, return_mean, return_std, length_mean, ...}");
 
@@ -337,6 +342,53 @@ int run_cli(int argc, char** argv) {
   render->add_option("--out", render_out, "Output PNG file")->required();
   render->add_option("--size", render_size, "Image size WIDTHxHEIGHT (default: the env's canvas size)");
   render->add_option("--option", render_options, "Environment option key=value (repeatable)")->allow_extra_args(false);
+
+  PlayOptions play_opts;
+  auto* play_cmd = app.add_subcommand(
+      "play", "Watch an agent play in a window (SFML): RUN_DIR (its best policy) or --env ID with --agent");
+  play_cmd->add_option("run_dir", play_opts.source.run_dir, "Run directory of `arena train` (its env and best policy)");
+  play_cmd->add_option("--env", play_opts.source.env_id, "Environment id (instead of RUN_DIR)");
+  play_cmd->add_option("--agent", play_opts.source.agent,
+                       "random (uniform actions), human (the keyboard; h shows the keys) or a RUN_DIR "
+                       "(default: the run's policy with RUN_DIR, random with --env)");
+  play_cmd->add_option("--seed", play_opts.source.seed,
+                       "Seed of the first episode, episode i uses seed + i "
+                       "(default: 0, or the run's held-out seed, as arena eval)");
+  play_cmd->add_option("--max-steps", play_opts.max_steps, "Quit after this many env steps (0: play until q)")
+      ->capture_default_str();
+  play_cmd->add_option("--screenshot", play_opts.screenshot, "At exit, save the window's last frame to this PNG file");
+  play_cmd->add_option("--speed", play_opts.speed,
+                       "Initial speed as a multiple of the env's fps: 0.25, 0.5, 1, 2, 4, 8, 16 or max")
+      ->capture_default_str();
+  play_cmd->add_option("--scale", play_opts.scale, "Initial window size as a multiple of the frame's size (1-8)")
+      ->capture_default_str();
+  play_cmd->add_option("--antialiasing", play_opts.antialiasing, "Multisampling level of the window (0: off)")
+      ->capture_default_str();
+  play_cmd->add_flag("--stats", play_opts.stats,
+                     "At exit, print frame-time statistics (mean, median, p99, worst; whole frame and its parts)");
+  play_cmd->footer(
+      "Keys: space pause, right arrow one step (while paused), + / - speed, r reset, s screenshot, h help "
+      "(and the game's keys with --agent human), q or Esc quit.\n"
+      "Needs a display; without one it exits with code 2 and suggests `arena record`.");
+
+  RecordOptions record_opts;
+  auto* record_cmd = app.add_subcommand(
+      "record", "Record episodes to an MP4 (H.264) or GIF with the HUD, headless: RUN_DIR or --env ID with --agent");
+  record_cmd->add_option("run_dir", record_opts.source.run_dir, "Run directory of `arena train` (its env and best policy)");
+  record_cmd->add_option("--env", record_opts.source.env_id, "Environment id (instead of RUN_DIR)");
+  record_cmd->add_option("--agent", record_opts.source.agent,
+                         "random (uniform actions) or a RUN_DIR (default: the run's policy with RUN_DIR, random with --env)");
+  record_cmd->add_option("--seed", record_opts.source.seed,
+                         "Seed of the first episode, episode i uses seed + i "
+                         "(default: 0, or the run's held-out seed, as arena eval)");
+  record_cmd->add_option("--episodes", record_opts.episodes, "Number of episodes")->capture_default_str();
+  record_cmd->add_option("--out", record_opts.out, "Output file: FILE.mp4 (H.264) or FILE.gif")->required();
+  record_cmd->add_option("--max-steps", record_opts.max_steps, "At most this many steps per episode (0: no limit)")
+      ->capture_default_str();
+  record_cmd->add_option("--fps", record_opts.fps, "Frames per second of the video (default: the env's render fps)");
+  record_cmd->add_option("--scale", record_opts.scale, "Video size as a multiple of the frame's size (1-8)")
+      ->capture_default_str();
+  record_cmd->footer("One frame per step plus each episode's first frame. The file appears complete or not at all.");
 
   try {
     app.parse(argc, argv);
@@ -359,6 +411,8 @@ int run_cli(int argc, char** argv) {
     if (*eval)
       return cmd_eval(registry, eval_run_dir, eval_env, eval_agent, eval_episodes, eval_seed, eval_options, json);
     if (*render) return cmd_render(registry, render_id, render_seed, render_steps, render_out, render_size, render_options);
+    if (*play_cmd) return play(registry, play_opts);
+    if (*record_cmd) return record(registry, record_opts);
     fmt::print("{}", app.help());
     return 0;
   } catch (const ConfigError& e) {

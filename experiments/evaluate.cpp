@@ -14,6 +14,7 @@ EvalResult run_episodes(Env& env, const Policy& policy, int episodes, std::uint6
   Array obs = env.observation_space().make_array();
   Array act = env.action_space().make_array();
   std::vector<double> returns, lengths;
+  const std::int64_t cap = env.spec().max_episode_steps ? *env.spec().max_episode_steps : kUnlimitedEpisodeCap;
   for (int ep = 0; ep < episodes; ++ep) {
     env.reset(obs.view(), seed + static_cast<std::uint64_t>(ep));
     double ret = 0;
@@ -23,7 +24,7 @@ EvalResult run_episodes(Env& env, const Policy& policy, int episodes, std::uint6
       const StepResult r = env.step(act.view(), obs.view());
       ret += r.reward;
       ++len;
-      if (r.done()) break;
+      if (r.done() || len >= cap) break;
     }
     returns.push_back(ret);
     lengths.push_back(static_cast<double>(len));
@@ -34,8 +35,6 @@ EvalResult run_episodes(Env& env, const Policy& policy, int episodes, std::uint6
 EvalResult evaluate_random(const Registry& registry, const std::string& id, const Options& options, int episodes,
                            std::uint64_t seed) {
   auto env = registry.make(id, options);
-  if (!env->spec().max_episode_steps)
-    throw std::invalid_argument("'" + id + "' has no step limit; random evaluation could run forever");
   Rng action_rng(seed ^ 0x5DEECE66DULL);
   const Space& actions = env->action_space();
   return run_episodes(*env, [&](ConstBuffer, Buffer action) { actions.sample(action_rng, action); }, episodes, seed);

@@ -24,7 +24,10 @@ struct EvalResult {
 using Policy = std::function<void(ConstBuffer obs, Buffer action)>;
 
 // Runs `episodes` episodes of `env` under `policy`; episode i is reset with
-// seed + i. The env must have a step limit (or reach an end by itself).
+// seed + i. An env without a step limit (spec().max_episode_steps unset, e.g.
+// the MinAtar games) has its episodes cut at kUnlimitedEpisodeCap steps, so that
+// a policy that never loses (or idles forever) cannot hang an evaluation.
+inline constexpr std::int64_t kUnlimitedEpisodeCap = 108'000;
 EvalResult run_episodes(Env& env, const Policy& policy, int episodes, std::uint64_t seed);
 
 // Mean, std (population), min and max of episode returns and the mean length.

@@ -15,6 +15,7 @@ struct EnvConfig {
   std::string id = "CartPole-v1";
   Options options;              // [env.options]: construction options of the env, checked by the registry
   int num_envs = 1;             // copies stepped together (VectorEnv, same-step autoreset)
+  std::string preset;           // a wrapper stack around the env: "" (none) or "atari" (envs/core/presets.h)
 };
 
 struct TrainConfig {
@@ -28,6 +29,7 @@ struct TrainConfig {
   std::int64_t checkpoint_every = 10'000;  // 0 = only at the end
   int keep_checkpoints = 3;
   std::int64_t log_every = 1'000;       // metrics.csv / TensorBoard period in env steps
+  std::int64_t record_every = 0;        // > 0: a greedy evaluation episode to videos/step_<N>.mp4 every K env steps
 };
 
 struct ExperimentConfig {

@@ -17,12 +17,14 @@
 #include "agents/dqn.h"
 #include "agents/torsos.h"
 #include "envs/core/file_io.h"
+#include "envs/core/presets.h"
 #include "envs/core/registry.h"
 #include "envs/core/state_io.h"
 #include "envs/core/vector_env.h"
 #include "experiments/checkpoint.h"
 #include "experiments/config.h"
 #include "experiments/metrics_csv.h"
+#include "experiments/play.h"
 #include "experiments/progress.h"
 #include "experiments/tensorboard.h"
 
@@ -92,8 +94,8 @@ class Run {
         config_(std::move(config)),
         dir_(std::move(dir)),
         quiet_(quiet),
-        venv_(VectorEnv::make(registry, config_.env.id, static_cast<std::size_t>(config_.env.num_envs),
-                              config_.env.options)) {
+        venv_([this] { return make_env(registry_, config_.env.id, config_.env.options, config_.env.preset); },
+              static_cast<std::size_t>(config_.env.num_envs)) {
     set_compute_threads(config_.train.threads);
     torch::manual_seed(config_.train.seed);
     agent_ = make_agent(config_, venv_.env(0).spec());
@@ -211,6 +213,7 @@ class Run {
         log_metrics(static_cast<double>(step_ - step0) / std::max(secs, 1e-9));
       }
       if (crossed(before, step_, tc.eval_every) && step_ < tc.total_steps) evaluate(tc.eval_episodes);
+      if (crossed(before, step_, tc.record_every)) record_video();
       if (crossed(before, step_, tc.checkpoint_every) && step_ < tc.total_steps) {
         checkpoint();
         last_checkpoint = step_;
@@ -222,6 +225,7 @@ class Run {
     if (step_ >= tc.total_steps) {
       outcome.final_eval = evaluate(tc.final_eval_episodes);
       agent_->save_policy(dir_ / "final_policy.pt");
+      outcome.best_eval = evaluate_best_policy(tc.final_eval_episodes);
       checkpoint();
       outcome.finished = true;
     } else if (last_checkpoint != step_) {
@@ -290,6 +294,22 @@ class Run {
       agent_->save_policy(dir_ / "best_policy.pt");
     }
     return r;
+  }
+
+  // The best policy (chosen on the periodic evaluations) on held-out episodes
+  // that the choice never saw: the unbiased score of the model a run delivers.
+  EvalResult evaluate_best_policy(int episodes) {
+    auto best = make_agent(config_, venv_.env(0).spec());
+    best->load_policy(dir_ / "best_policy.pt");
+    const EvalResult r = evaluate_agent(registry_, config_, *best, episodes, heldout_seed(config_));
+    tb_->scalar("eval/best_policy_heldout_return_mean", r.return_mean, step_);
+    return r;
+  }
+
+  // A greedy evaluation episode with the HUD, as videos/step_<N>.mp4.
+  void record_video() {
+    record_policy_video(registry_, config_, *agent_, evaluation_seed(config_),
+                        dir_ / "videos" / fmt::format("step_{:012d}.mp4", step_));
   }
 
   void checkpoint() {
@@ -395,10 +415,11 @@ std::unique_ptr<Agent> make_agent(const ExperimentConfig& config, const EnvSpec&
 }
 
 std::uint64_t evaluation_seed(const ExperimentConfig& config) { return config.train.seed + 1'000'000'007ULL; }
+std::uint64_t heldout_seed(const ExperimentConfig& config) { return config.train.seed + 2'000'000'011ULL; }
 
 EvalResult evaluate_agent(const Registry& registry, const ExperimentConfig& config, Agent& agent, int episodes,
                           std::uint64_t seed) {
-  auto env = registry.make(config.env.id, config.env.options);
+  auto env = make_env(registry, config.env.id, config.env.options, config.env.preset);
   return run_episodes(
       *env, [&](ConstBuffer obs, Buffer action) { agent.act(obs, 1, ActMode::Greedy, action); }, episodes, seed);
 }

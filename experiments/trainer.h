@@ -10,6 +10,7 @@
 //   best_policy.pt    the policy with the best evaluation so far
 //   final_policy.pt   the policy at the end of the run
 //   checkpoints/step_*      the newest train.keep_checkpoints complete training states
+//   videos/step_*.mp4 a greedy evaluation episode every train.record_every env steps
 #pragma once
 
 #include <cstdint>
@@ -39,7 +40,10 @@ struct TrainOutcome {
   bool finished = false;            // reached train.total_steps
   bool failed = false;              // stopped by an error (message in `error`)
   std::string error;
-  std::optional<EvalResult> final_eval;
+  std::optional<EvalResult> final_eval;  // the final policy, on the periodic evaluations' episodes
+  // The best policy (best_policy.pt, chosen on the periodic evaluations) on
+  // train.final_eval_episodes held-out episodes (heldout_seed): what the run delivers.
+  std::optional<EvalResult> best_eval;
 };
 
 // Starts a new run. Throws for bad configuration (unknown env id or option,
@@ -61,5 +65,9 @@ EvalResult evaluate_agent(const Registry& registry, const ExperimentConfig& conf
 
 // The seed of the evaluation episodes of a run (kept apart from training).
 std::uint64_t evaluation_seed(const ExperimentConfig& config);
+// The seed of a run's held-out episodes: never used during the run, so the
+// best policy's score on them is not biased by having been chosen on them.
+// `arena eval RUN_DIR` uses it by default.
+std::uint64_t heldout_seed(const ExperimentConfig& config);
 
 }  // namespace arena

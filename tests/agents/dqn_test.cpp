@@ -338,8 +338,30 @@ TEST(DQN, TrainsOnlyAfterLearningStartsEveryTrainFreq) {
   }
   EXPECT_EQ(agent.updates(), 5 * 2);  // steps 24, 28, 32, 36, 40
   const auto m = as_map(metrics.back());
-  for (const char* key : {"loss", "q_mean", "epsilon", "grad_norm", "updates"}) EXPECT_TRUE(m.count(key)) << key;
+  for (const char* key : {"loss", "q_mean", "epsilon", "learning_rate", "grad_norm", "updates"})
+    EXPECT_TRUE(m.count(key)) << key;
   EXPECT_EQ(m.at("updates"), 10.0);
+}
+
+// SB3's linear schedule: each train runs at learning_rate * (1 - progress),
+// progress counted in env steps at the start of that train; constant keeps it.
+TEST(DQN, LinearLearningRateScheduleFollowsProgress) {
+  for (const char* schedule : {"constant", "linear"}) {
+    DQNConfig c = small_config();  // learning_starts 20, train_freq 4
+    c.learning_rate = 1e-3;
+    c.learning_rate_schedule = schedule;
+    DQN agent(c, small_replay(), box4(), Space::discrete(2), 1, 100, 0);
+    ScriptedEnv env;
+    std::vector<Metrics> metrics;
+    run(agent, env, 40, &metrics);
+    for (int s : {24, 32, 40}) {
+      const double expected = std::string(schedule) == "linear" ? 1e-3 * (1.0 - s / 100.0) : 1e-3;
+      EXPECT_DOUBLE_EQ(as_map(metrics[s - 1]).at("learning_rate"), expected) << schedule << " step " << s;
+    }
+  }
+  DQNConfig bad = small_config();
+  bad.learning_rate_schedule = "cosine";
+  EXPECT_THROW(DQN(bad, small_replay(), box4(), Space::discrete(2), 1, 100, 0), std::invalid_argument);
 }
 
 // A train evaluates the targets of several sampled batches in one pass; it must

@@ -1,10 +1,16 @@
 // Learning: the default experiment (rl-baselines3-zoo's DQN CartPole-v1)
 // solves CartPole in 50k steps. One seed here; bench/dqn_cartpole runs five
-// (seeds 1, 2 and 4 of 0-4 solve it at the time of writing: see the DQN
-// issue's notes). Seed 1 is one that solves it.
+// and reports both figures below (bench/results/cartpole_dqn.md).
+//
+// The run delivers its best policy (chosen on the periodic evaluations),
+// scored on held-out episodes it was not chosen on: that must reach 475. The
+// final policy is reported, not asserted: with this configuration DQN's greedy
+// policy swings between 500 and ~100 every few thousand steps (see
+// bench/results/cartpole_dqn.md), so where the run stops decides it.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 
 #include "envs/builtin.h"
@@ -28,7 +34,11 @@ TEST(CartPoleDQN, ReachesTheThresholdIn50kSteps) {
   ASSERT_TRUE(r.finished) << r.error;
   ASSERT_TRUE(r.final_eval.has_value());
   EXPECT_EQ(r.final_eval->episodes, 20);
-  EXPECT_GE(r.final_eval->return_mean, 475.0);
+  ASSERT_TRUE(r.best_eval.has_value());
+  EXPECT_EQ(r.best_eval->episodes, 20);
+  EXPECT_GE(r.best_eval->return_mean, 475.0);
+  std::printf("seed 1: best policy %.1f on 20 held-out episodes, final policy %.1f\n", r.best_eval->return_mean,
+              r.final_eval->return_mean);
   std::filesystem::remove_all(options.run_dir);
 }
 

@@ -83,7 +83,7 @@ TEST(DefaultExperiment, IsTheZooCartPoleDQN) {
   EXPECT_FALSE(c.replay.prioritized);
   // [train]
   EXPECT_EQ(c.train.algo, "dqn");
-  EXPECT_EQ(c.train.eval_every, 10'000);
+  EXPECT_EQ(c.train.eval_every, 5'000);
   EXPECT_EQ(c.train.eval_episodes, 10);
   EXPECT_EQ(c.train.final_eval_episodes, 20);
   EXPECT_EQ(c.train.checkpoint_every, 10'000);
@@ -263,7 +263,7 @@ learnig_rate = 1e-3
             "'alpha', 'beta', 'priority_eps', 'compact_frames')");
   EXPECT_EQ(parse_error("nmae = \"x\"\n"), "cartpole.toml:1: unknown key 'nmae' at the top level (did you mean 'name'?)");
   EXPECT_EQ(parse_error("[env]\nid = \"CartPole-v1\"\n\n\nseed = 3\n"),
-            "cartpole.toml:5: unknown key 'seed' in [env] (known keys: 'id', 'num_envs', 'options')");
+            "cartpole.toml:5: unknown key 'seed' in [env] (known keys: 'id', 'num_envs', 'preset', 'options')");
   // Dotted keys and inline tables name the same key.
   EXPECT_EQ(parse_error("\nagent.gama = 0.9\n"),
             "cartpole.toml:2: unknown key 'gama' in [agent] (did you mean 'gamma'?)");
@@ -346,6 +346,8 @@ TEST(ParseErrors, OutOfRange) {
   EXPECT_EQ(parse_error("[replay]\nn_step = 0\n"), "cartpole.toml:2: replay.n_step must be >= 1, got 0");
   EXPECT_EQ(parse_error("[replay]\nbeta = 1.5\n"), "cartpole.toml:2: replay.beta must be in [0.0, 1.0], got 1.5");
   EXPECT_EQ(parse_error("[env]\nnum_envs = 0\n"), "cartpole.toml:2: env.num_envs must be >= 1, got 0");
+  EXPECT_EQ(parse_error("[env]\npreset = \"nature\"\n"),
+            "cartpole.toml:2: env.preset must be one of \"\", \"atari\"; got \"nature\"");
   EXPECT_EQ(parse_error("[env]\nnum_envs = 3000000000\n"),
             "cartpole.toml:2: env.num_envs must be <= 2147483647, got 3000000000");
   EXPECT_EQ(parse_error("[env]\nid = \"\"\n"), "cartpole.toml:2: env.id must not be empty");
@@ -380,7 +382,7 @@ TEST(ParseErrors, TheFirstMistakeInTheFileIsReported) {
   EXPECT_EQ(parse_error("[train]\nzzz = 1\n[agent]\naaa = 1\n"),
             "cartpole.toml:2: unknown key 'zzz' in [train] (known keys: 'algo', 'total_steps', 'seed', 'threads', "
             "'eval_every', 'eval_episodes', 'final_eval_episodes', 'checkpoint_every', 'keep_checkpoints', "
-            "'log_every')");
+            "'log_every', 'record_every')");
   EXPECT_EQ(parse_error("[agent]\nlearning_rate = \"x\"\nbatch_size = \"y\"\n"),
             "cartpole.toml:2: agent.learning_rate must be a float, got string \"x\"");
 }
@@ -542,10 +544,11 @@ TEST(ToToml, WritesEveryKey) {
 TEST(Equality, EveryKeyCounts) {
   const ExperimentConfig base;
   const std::vector<std::string> changes = {
-      "name=other",           "env.id=Acrobot-v1",       "env.num_envs=2",         "env.options.x=1",
+      "name=other",           "env.id=Acrobot-v1",       "env.num_envs=2",         "env.options.x=1",  "env.preset=atari",
       "agent.torso=nature_cnn", "agent.hidden=[64]",     "agent.dueling=true",     "agent.gamma=0.5",
       "agent.adam_eps=1e-5",  "agent.rmsprop_centered=true", "agent.tau=0.005",    "replay.n_step=3",
-      "replay.alpha=0.5",     "train.seed=1",            "train.keep_checkpoints=1", "train.log_every=10"};
+      "replay.alpha=0.5",     "train.seed=1",            "train.keep_checkpoints=1", "train.log_every=10",
+      "train.record_every=5"};
   for (const auto& change : changes) {
     ExperimentConfig c;
     apply_override(c, change);

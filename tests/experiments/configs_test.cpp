@@ -6,6 +6,7 @@
 
 #include "agents/agent.h"
 #include "envs/builtin.h"
+#include "envs/core/presets.h"
 #include "envs/core/registry.h"
 #include "experiments/config.h"
 #include "experiments/trainer.h"
@@ -25,7 +26,7 @@ TEST(ShippedConfigs, ParseAndBuild) {
     ExperimentConfig c;
     ASSERT_NO_THROW(c = load_experiment(e.path()));
     ASSERT_TRUE(registry.contains(c.env.id)) << c.env.id;
-    const EnvSpec spec = registry.spec(c.env.id, c.env.options);
+    const EnvSpec spec = make_env(registry, c.env.id, c.env.options, c.env.preset)->spec();
     c.replay.capacity = 1000;  // building the agent only
     EXPECT_NO_THROW(make_agent(c, spec));
     EXPECT_EQ(parse_experiment(to_toml(c), "<round trip>"), c);

@@ -226,12 +226,15 @@ TEST(Trainer, CheckpointsSurviveKillNine) {
   int kills = 0, mid_checkpoint = 0;
   std::int64_t last_step = -1;
   for (int i = 0; i < 50; ++i) {
+    // Killed before its first checkpoint (a slow start-up): start afresh.
+    const bool fresh = i == 0 || !fs::exists(dir / "checkpoints");
+    if (fresh) fs::remove_all(dir);
     const pid_t pid = ::fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
       ::freopen("/dev/null", "w", stdout);
       ::freopen("/dev/null", "w", stderr);
-      if (i == 0 || !fs::exists(dir / "checkpoints"))
+      if (fresh)
         ::execl(ARENA_BIN, ARENA_BIN, "train", cfg.c_str(), "--run-dir", dir.c_str(), "--quiet", (char*)nullptr);
       else
         ::execl(ARENA_BIN, ARENA_BIN, "train", "--resume", dir.c_str(), "--quiet", (char*)nullptr);
@@ -242,6 +245,7 @@ TEST(Trainer, CheckpointsSurviveKillNine) {
     int status = 0;
     ::waitpid(pid, &status, 0);
     if (WIFSIGNALED(status)) ++kills;
+    if (!fs::exists(dir / "checkpoints")) continue;  // killed before the first checkpoint
     for (const auto& e : fs::directory_iterator(dir / "checkpoints"))
       if (e.path().filename().string().rfind(".tmp-", 0) == 0) ++mid_checkpoint;
     const auto cks = list_checkpoints(dir / "checkpoints");  // also clears leftovers
