@@ -9,38 +9,17 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "cli/run_arena.h"
 #include "render/png_writer.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Proc {
-  int rc = -1;
-  std::string out, err;
-};
+using ::arena::test::Proc;
+using ::arena::test::slurp;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-Proc arena(const std::string& args) {
-  static int counter = 0;
-  const fs::path dir = fs::temp_directory_path() / ("arena_cli_test_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  const fs::path out = dir / ("out" + std::to_string(counter));
-  const fs::path err = dir / ("err" + std::to_string(counter++));
-  const std::string cmd = std::string(ARENA_BIN) + " " + args + " >" + out.string() + " 2>" + err.string();
-  const int status = std::system(cmd.c_str());
-  Proc r;
-  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(out);
-  r.err = slurp(err);
-  return r;
-}
+Proc arena(const std::string& args) { return ::arena::test::run_arena("", args, "cli_test"); }
 
 TEST(Cli, HelpForEverySubcommand) {
   const Proc top = arena("--help");

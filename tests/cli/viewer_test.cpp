@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/run_arena.h"
 #include "render/png_writer.h"
 #include "render/video_writer.h"
 
@@ -24,36 +25,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Proc {
-  int rc = -1;
-  std::string out, err;
-};
+using ::arena::test::Proc;
+using ::arena::test::slurp;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-fs::path test_dir() {
-  const fs::path dir = fs::temp_directory_path() / ("arena_viewer_test_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  return dir;
-}
+fs::path test_dir() { return ::arena::test::scratch_dir("viewer_test"); }
 
 // Runs `prefix ARENA_BIN args` through the shell.
 Proc run(const std::string& prefix, const std::string& args) {
-  static int counter = 0;
-  const fs::path out = test_dir() / ("out" + std::to_string(counter));
-  const fs::path err = test_dir() / ("err" + std::to_string(counter++));
-  const std::string cmd = prefix + std::string(ARENA_BIN) + " " + args + " >" + out.string() + " 2>" + err.string();
-  const int status = std::system(cmd.c_str());
-  Proc r;
-  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(out);
-  r.err = slurp(err);
-  return r;
+  return ::arena::test::run_arena(prefix, args, "viewer_test");
 }
 Proc arena(const std::string& args) { return run("", args); }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "envs/alloc_counter.h"
+#include "envs/step_allocations.h"
 #include "envs/classic/classic_control.h"
 #include "envs/core/draw_list.h"
 #include "envs/core/registry.h"
@@ -52,30 +53,12 @@ TEST_P(ClassicAlloc, StepDoesNotAllocate) {
     }
   };
 
-  constexpr int kSteps = 10000;
-  int steps = 0, episodes = 0;
-  std::int64_t allocations = 0, deallocations = 0;
-  env->reset(obs.view(), 1);
-  while (steps < kSteps) {
-    bool done = false;
-    {
-      test::AllocCounter counter;
-      while (!done && steps < kSteps) {
-        draw_action();
-        done = env->step(action.view(), obs.view()).done();
-        ++steps;
-      }
-      counter.stop();
-      allocations += counter.allocations();
-      deallocations += counter.deallocations();
-    }
-    if (done) {
-      env->reset(obs.view());
-      ++episodes;
-    }
-  }
-  EXPECT_EQ(allocations, 0) << GetParam() << ": " << steps << " steps over " << episodes << " episodes";
-  EXPECT_EQ(deallocations, 0) << GetParam();
+  const test::StepAllocations r = test::count_step_allocations(*env, obs.view(), 10000, 1, [&] {
+    draw_action();
+    return action.view();
+  });
+  EXPECT_EQ(r.allocations, 0) << GetParam() << ": " << r.steps << " steps over " << r.episodes << " episodes";
+  EXPECT_EQ(r.deallocations, 0) << GetParam();
 }
 
 TEST_P(ClassicAlloc, DrawDoesNotAllocateAfterWarmUp) {

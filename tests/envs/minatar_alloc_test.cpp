@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "envs/alloc_counter.h"
+#include "envs/step_allocations.h"
 #include "envs/core/draw_list.h"
 #include "envs/core/registry.h"
 #include "envs/minatar/minatar.h"
@@ -36,29 +37,10 @@ TEST_P(MinAtarAlloc, StepDoesNotAllocate) {
   Array obs = env->observation_space().make_array();
   const std::int64_t n = env->action_space().n();
   Rng rng(7);
-  constexpr int kSteps = 20000;
-  int steps = 0, episodes = 0;
-  std::int64_t allocations = 0, deallocations = 0;
-  env->reset(obs.view(), 1);
-  while (steps < kSteps) {
-    bool done = false;
-    {
-      test::AllocCounter counter;
-      while (!done && steps < kSteps) {
-        done = env->step(static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(n))), obs.view()).done();
-        ++steps;
-      }
-      counter.stop();
-      allocations += counter.allocations();
-      deallocations += counter.deallocations();
-    }
-    if (done) {
-      env->reset(obs.view());
-      ++episodes;
-    }
-  }
-  EXPECT_EQ(allocations, 0) << GetParam() << ": " << steps << " steps over " << episodes << " episodes";
-  EXPECT_EQ(deallocations, 0) << GetParam();
+  const test::StepAllocations r = test::count_step_allocations(
+      *env, obs.view(), 20000, 1, [&] { return static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(n))); });
+  EXPECT_EQ(r.allocations, 0) << GetParam() << ": " << r.steps << " steps over " << r.episodes << " episodes";
+  EXPECT_EQ(r.deallocations, 0) << GetParam();
 }
 
 TEST_P(MinAtarAlloc, DrawDoesNotAllocateAfterWarmUp) {
