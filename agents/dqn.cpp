@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -183,6 +184,16 @@ DQN::DQN(const DQNConfig& config, const ReplayConfig& replay_config, const Space
   // products, outputs of a few columns) are too small to split, and its
   // spinning worker threads would compete with LibTorch's: one thread.
   set_blas_threads(1);
+  // Dense networks split their gradient step across a team (convolutions
+  // keep LibTorch's own intra-op threads instead).
+  if (const int threads = at::get_num_threads(); threads > 1 && !online_.spec().conv) {
+    team_ = std::make_unique<ThreadTeam>(threads);
+    online_.set_team(team_.get());
+    target_.set_team(team_.get());
+    // Nothing else of a dense network's step is worth LibTorch's threads, and
+    // their OpenMP workers would spin on the cores the team needs.
+    torch::set_num_threads(1);
+  }
   Rng init(derive_seed(seed, 0));
   online_.reset_parameters(init);
   target_.flat().copy_(online_.flat());
@@ -269,6 +280,8 @@ Metrics DQN::observe(const Transitions& t) {
 
 Metrics DQN::train(std::int64_t gradient_steps) {
   c10::InferenceMode guard;
+  std::optional<OneOmpThread> solo;  // the team is the parallelism: no OpenMP workers beside it
+  if (team_) solo.emplace();
   const double progress = static_cast<double>(num_timesteps_) / static_cast<double>(total_steps_);
   // SB3 _update_learning_rate: the schedule's value at this train's progress.
   if (config_.learning_rate_schedule == "linear")
@@ -324,6 +337,8 @@ Metrics DQN::train(std::int64_t gradient_steps) {
 
 Metrics DQN::train_step(const ReplayBatch& batch) {
   c10::InferenceMode guard;
+  std::optional<OneOmpThread> solo;
+  if (team_) solo.emplace();
   const StepStats s = gradient_step(batch, target_.forward_train(batch.next_obs).data_ptr<float>());
   return {{"loss", s.loss}, {"q_mean", s.q_mean}, {"grad_norm", s.grad_norm}};
 }
@@ -430,7 +445,7 @@ DQN::StepStats DQN::gradient_step(const ReplayBatch& batch, const float* next_ta
     throw std::runtime_error(msg.str());
   }
   const float scale = config_.max_grad_norm > 0.0 ? FlatOptimizer::clip_coefficient(norm, config_.max_grad_norm) : 1.0f;
-  optimizer_.step(online_.flat().data_ptr<float>(), grad, scale);
+  optimizer_.step(online_.flat().data_ptr<float>(), grad, scale, team_.get());
   if (replay_config_.prioritized) replay_.update_priorities(batch.indices, td_abs_);
   ++updates_;
   return {loss, q_sum / static_cast<double>(bsz), norm};

@@ -41,11 +41,13 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <vector>
 
 #include "agents/agent.h"
 #include "agents/dqn_config.h"
 #include "agents/flat_optimizer.h"
+#include "agents/thread_team.h"
 #include "agents/torsos.h"
 #include "envs/core/rng.h"
 #include "envs/core/space.h"
@@ -61,8 +63,10 @@ class DQN final : public Agent {
   // initialisation, the exploration RNG and the replay's sampling RNG.
   // std::invalid_argument when the action space is not Discrete, the
   // observation space does not fit the torso, or an option is out of range.
-  // Sets OpenBLAS to one thread (see set_blas_threads); the large matrix
-  // products use torch::set_num_threads's count.
+  // Sets OpenBLAS to one thread (see set_blas_threads). With
+  // torch::get_num_threads() = n > 1 at construction, a dense network splits
+  // the large products of its gradient step and the optimizer pass across a
+  // team of n threads (ThreadTeam); convolutions use LibTorch's n threads.
   DQN(const DQNConfig& config, const ReplayConfig& replay_config, const Space& observation_space,
       const Space& action_space, std::int64_t num_envs, std::int64_t total_steps, std::uint64_t seed);
 
@@ -134,6 +138,7 @@ class DQN final : public Agent {
   at::Tensor next_obs_buf_;  // next observations of a group of batches (grows)
   std::vector<float> target_row_;
   std::vector<float> act_q_;  // act(): Q-values of the batch (dense networks)
+  std::unique_ptr<ThreadTeam> team_;  // null with one thread or a convolutional network
   Insight insight_;
 };
 

@@ -1,5 +1,7 @@
 #include "agents/flat_optimizer.h"
 
+#include "agents/thread_team.h"
+
 #include <immintrin.h>
 
 // GCC 12 reports a false -Wmaybe-uninitialized inside its own AVX-512 headers
@@ -214,16 +216,31 @@ FlatOptimizer::FlatOptimizer(const FlatOptimizerOptions& options, std::size_t si
   }
 }
 
-void FlatOptimizer::step(float* params, const float* grad, float grad_scale) {
-  // Flush denormals to zero for the step (FTZ and DAZ in MXCSR, restored
-  // after). The first moment of a parameter whose gradient stays zero (a dead
-  // ReLU) decays into the denormal range within ~1000 steps, and denormal
-  // arithmetic is ~100x slower: without this a step gets 10x slower. Only
-  // magnitudes below 1.2e-38 are affected.
-  const unsigned csr = _mm_getcsr();
-  _mm_setcsr(csr | 0x8040u);
+void FlatOptimizer::step(float* params, const float* grad, float grad_scale, ThreadTeam* team) {
   ++steps_;
   const std::size_t n = size_;
+  // The update is elementwise: any split of the array gives the same bits.
+  const auto update = [&](const auto& apply) {
+    const auto run = [&](std::size_t begin, std::size_t end) {
+      // Flush denormals to zero for the step (FTZ and DAZ in MXCSR, per
+      // thread, restored after). The first moment of a parameter whose
+      // gradient stays zero (a dead ReLU) decays into the denormal range
+      // within ~1000 steps, and denormal arithmetic is ~100x slower: without
+      // this a step gets 10x slower. Only magnitudes below 1.2e-38 are affected.
+      const unsigned csr = _mm_getcsr();
+      _mm_setcsr(csr | 0x8040u);
+      if (end > begin) apply(begin, end);
+      _mm_setcsr(csr);
+    };
+    if (team != nullptr && team->size() > 1 && n >= (std::size_t{1} << 15)) {
+      team->run([&](int rank) {
+        const auto part = team->part(rank, static_cast<std::int64_t>(n), 64);
+        run(static_cast<std::size_t>(part.begin), static_cast<std::size_t>(part.end));
+      });
+    } else {
+      run(0, n);
+    }
+  };
   if (options_.kind == FlatOptimizerOptions::Kind::Adam) {
     // Bias corrections in double, as PyTorch computes them in Python floats.
     const double t = static_cast<double>(steps_);
@@ -237,20 +254,29 @@ void FlatOptimizer::step(float* params, const float* grad, float grad_scale) {
                           static_cast<float>(1.0 / std::sqrt(bc2)),
                           static_cast<float>(options_.eps),
                           static_cast<float>(-(options_.lr / bc1))};
-    std::size_t i = 0;
-    if (kIsa == Isa::Avx512) i = adam_avx512(params, grad, m_.data(), v_.data(), n, k);
-    else if (kIsa == Isa::Avx2) i = adam_avx2(params, grad, m_.data(), v_.data(), n, k);
-    adam_scalar(params, grad, m_.data(), v_.data(), i, n, k);
+    update([&](std::size_t b, std::size_t e) {
+      float *p = params + b, *m = m_.data() + b, *v = v_.data() + b;
+      const float* g = grad + b;
+      const std::size_t len = e - b;
+      std::size_t i = 0;
+      if (kIsa == Isa::Avx512) i = adam_avx512(p, g, m, v, len, k);
+      else if (kIsa == Isa::Avx2) i = adam_avx2(p, g, m, v, len, k);
+      adam_scalar(p, g, m, v, i, len, k);
+    });
   } else {
     const RmsConstants k{grad_scale, static_cast<float>(options_.alpha), static_cast<float>(1.0 - options_.alpha),
                          static_cast<float>(options_.eps), static_cast<float>(-options_.lr)};
-    float* c = options_.centered ? m_.data() : nullptr;
-    std::size_t i = 0;
-    if (kIsa == Isa::Avx512) i = rms_avx512(params, grad, v_.data(), c, n, k);
-    else if (kIsa == Isa::Avx2) i = rms_avx2(params, grad, v_.data(), c, n, k);
-    rms_scalar(params, grad, v_.data(), c, i, n, k);
+    update([&](std::size_t b, std::size_t e) {
+      float *p = params + b, *v = v_.data() + b;
+      float* c = options_.centered ? m_.data() + b : nullptr;
+      const float* g = grad + b;
+      const std::size_t len = e - b;
+      std::size_t i = 0;
+      if (kIsa == Isa::Avx512) i = rms_avx512(p, g, v, c, len, k);
+      else if (kIsa == Isa::Avx2) i = rms_avx2(p, g, v, c, len, k);
+      rms_scalar(p, g, v, c, i, len, k);
+    });
   }
-  _mm_setcsr(csr);
 }
 
 void FlatOptimizer::set_learning_rate(double lr) {

@@ -33,6 +33,8 @@
 
 namespace arena {
 
+class ThreadTeam;
+
 struct FlatOptimizerOptions {
   enum class Kind : std::uint8_t { Adam, RMSprop };
   Kind kind = Kind::Adam;
@@ -52,7 +54,8 @@ class FlatOptimizer {
   // One update of params[0, size) from grad[0, size) multiplied by
   // grad_scale first (the clipping coefficient: PyTorch scales the gradients
   // in place before the step; 1 leaves them unchanged). grad is not modified.
-  void step(float* params, const float* grad, float grad_scale = 1.0f);
+  // With a team, large arrays are updated in parts (the same result).
+  void step(float* params, const float* grad, float grad_scale = 1.0f, ThreadTeam* team = nullptr);
 
   // sqrt(sum of squares) accumulated in double; NaN or +inf when any element
   // is NaN or infinite, so one call also checks that the gradient is finite.

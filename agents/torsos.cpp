@@ -1,5 +1,7 @@
 #include "agents/torsos.h"
 
+#include "agents/thread_team.h"
+
 #include <dlfcn.h>
 #include <torch/torch.h>
 
@@ -51,11 +53,11 @@ const DnnlSgemm kDnnlSgemm = lookup<DnnlSgemm>("dnnl_sgemm");
 const CblasSgemm kCblasSgemm = lookup<CblasSgemm>("cblas_sgemm");
 const CblasSgemv kCblasSgemv = lookup<CblasSgemv>("cblas_sgemv");
 
-// C[M, N] = op(A) op(B) + beta * C, all row-major and contiguous: A is [M, K]
-// ([K, M] when trans_a), B is [K, N] ([N, K] when trans_b). beta 0: C is not read.
-void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, const float* a, const float* b,
-          float beta, float* c) {
-  const std::int64_t lda = trans_a ? m : k, ldb = trans_b ? k : n;
+// C[M, N] = op(A) op(B) + beta * C, all row-major with leading dimensions
+// lda, ldb, ldc: A is [M, K] ([K, M] when trans_a), B is [K, N] ([N, K] when
+// trans_b). beta 0: C is not read.
+void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
+          std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
   if (m == 1 && !trans_a && trans_b && kCblasSgemv != nullptr) {  // one row: C = B a (matrix-vector)
     kCblasSgemv(kCblasRowMajor, kCblasNoTrans, static_cast<int>(n), static_cast<int>(k), 1.0f, b,
                 static_cast<int>(ldb), a, 1, beta, c, 1);
@@ -64,22 +66,28 @@ void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64
   // oneDNN parallelises with OpenMP: give this thread LibTorch's thread count first.
   at::internal::lazy_init_num_threads();
   if (n >= 8 && kDnnlSgemm != nullptr &&
-      kDnnlSgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, 1.0f, a, lda, b, ldb, beta, c, n) == 0)
+      kDnnlSgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc) == 0)
     return;
   if (kCblasSgemm != nullptr) {
     kCblasSgemm(kCblasRowMajor, trans_a ? kCblasTrans : kCblasNoTrans, trans_b ? kCblasTrans : kCblasNoTrans,
                 static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.0f, a, static_cast<int>(lda), b,
-                static_cast<int>(ldb), beta, c, static_cast<int>(n));
+                static_cast<int>(ldb), beta, c, static_cast<int>(ldc));
     return;
   }
   const auto opts = torch::TensorOptions().dtype(torch::kFloat32);
-  auto ta = trans_a ? torch::from_blob(const_cast<float*>(a), {k, m}, opts).t()
-                    : torch::from_blob(const_cast<float*>(a), {m, k}, opts);
-  auto tb = trans_b ? torch::from_blob(const_cast<float*>(b), {n, k}, opts).t()
-                    : torch::from_blob(const_cast<float*>(b), {k, n}, opts);
-  auto tc = torch::from_blob(c, {m, n}, opts);
+  auto ta = trans_a ? torch::from_blob(const_cast<float*>(a), {k, m}, {lda, 1}, opts).t()
+                    : torch::from_blob(const_cast<float*>(a), {m, k}, {lda, 1}, opts);
+  auto tb = trans_b ? torch::from_blob(const_cast<float*>(b), {n, k}, {ldb, 1}, opts).t()
+                    : torch::from_blob(const_cast<float*>(b), {k, n}, {ldb, 1}, opts);
+  auto tc = torch::from_blob(c, {m, n}, {ldc, 1}, opts);
   if (beta == 0.0f) at::mm_out(tc, ta, tb);
   else tc.addmm_(ta, tb);
+}
+
+// The same with contiguous operands.
+void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, const float* a, const float* b,
+          float beta, float* c) {
+  gemm(trans_a, trans_b, m, n, k, a, trans_a ? m : k, b, trans_b ? k : n, beta, c, n);
 }
 
 // ---- Elementwise loops of the dense layers ----------------------------------
@@ -109,12 +117,12 @@ ARENA_VECTOR_CLONES void relu_backward(float* __restrict g, const float* __restr
   for (std::int64_t i = 0; i < n; ++i) g[i] = y[i] > 0.0f ? g[i] : 0.0f;
 }
 
-// sums[j] = sum over rows r of g[r, j], added row after row.
+// sums[j] = sum over rows r of g[r, j] (rows ld apart), added row after row.
 ARENA_VECTOR_CLONES void column_sums(float* __restrict sums, const float* __restrict g, std::int64_t rows,
-                                     std::int64_t cols) {
+                                     std::int64_t cols, std::int64_t ld) {
   for (std::int64_t j = 0; j < cols; ++j) sums[j] = g[j];
   for (std::int64_t r = 1; r < rows; ++r)
-    for (std::int64_t j = 0; j < cols; ++j) sums[j] += g[r * cols + j];
+    for (std::int64_t j = 0; j < cols; ++j) sums[j] += g[r * ld + j];
 }
 
 // y[B, out] = x[B, in] W^T + b, then ReLU when asked. y preallocated; all contiguous.
@@ -353,6 +361,11 @@ void QNetwork::forward_dense(const float* obs, std::int64_t batch, float* q) {
   }
 }
 
+bool QNetwork::split(const LayerSpec& layer, std::int64_t batch) const {
+  // Below ~0.25M multiply-adds a product takes a few microseconds: not worth a hand-off.
+  return team_ != nullptr && team_->size() > 1 && batch * layer.in * layer.out >= (std::int64_t{1} << 18);
+}
+
 void QNetwork::ensure_workspace(std::int64_t batch) {
   if (ws_batch_ == batch) return;
   const std::size_t n = spec_.layers.size();
@@ -389,8 +402,20 @@ const at::Tensor& QNetwork::forward_train(const at::Tensor& obs) {
     } else {
       if (x.dim() != 2 || !x.is_contiguous()) x = x.reshape({batch, -1}).contiguous();
       acts_[l] = x;
-      linear_into(linear_out_[l].data_ptr<float>(), x.data_ptr<float>(), params_[2 * l].data_ptr<float>(),
-                  params_[2 * l + 1].data_ptr<float>(), batch, layer.in, layer.out, layer.relu);
+      float* y = linear_out_[l].data_ptr<float>();
+      const float* in = x.data_ptr<float>();
+      const float* w = params_[2 * l].data_ptr<float>();
+      const float* bias = params_[2 * l + 1].data_ptr<float>();
+      if (split(layer, batch)) {  // each rank: a block of rows
+        team_->run([&](int rank) {
+          const auto rows = team_->part(rank, batch);
+          if (rows.end > rows.begin)
+            linear_into(y + rows.begin * layer.out, in + rows.begin * layer.in, w, bias, rows.end - rows.begin,
+                        layer.in, layer.out, layer.relu);
+        });
+      } else {
+        linear_into(y, in, w, bias, batch, layer.in, layer.out, layer.relu);
+      }
       outs_[l] = x = linear_out_[l];
       continue;
     }
@@ -414,12 +439,35 @@ void QNetwork::backward(const at::Tensor& grad_head) {
       // In place: dy is never the caller's tensor here, since the head has no ReLU.
       if (layer.relu) relu_backward(g, outs_[l].data_ptr<float>(), batch * layer.out);
       // y = x W^T + b:  dW = dy^T x,  db = sum over the batch of dy,  dx = dy W.
-      gemm(true, false, layer.out, layer.in, batch, g, acts_[l].data_ptr<float>(), 0.0f,
-           grads_[2 * l].data_ptr<float>());
-      column_sums(grads_[2 * l + 1].data_ptr<float>(), g, batch, layer.out);
-      if (l == 0) break;  // no gradient for the observations
-      gemm(false, false, batch, layer.in, layer.out, g, params_[2 * l].data_ptr<float>(), 0.0f,
-           linear_dx_[l].data_ptr<float>());
+      // Split across the team: dW and db by output units, dx by rows.
+      const float* x = acts_[l].data_ptr<float>();
+      const float* w = params_[2 * l].data_ptr<float>();
+      float* dw = grads_[2 * l].data_ptr<float>();
+      float* db = grads_[2 * l + 1].data_ptr<float>();
+      float* dx = l > 0 ? linear_dx_[l].data_ptr<float>() : nullptr;  // none for the observations
+      const auto weight_grads = [&](std::int64_t o0, std::int64_t o1) {
+        if (o1 <= o0) return;
+        gemm(true, false, o1 - o0, layer.in, batch, g + o0, layer.out, x, layer.in, 0.0f, dw + o0 * layer.in,
+             layer.in);
+        column_sums(db + o0, g + o0, batch, o1 - o0, layer.out);
+      };
+      const auto input_grads = [&](std::int64_t r0, std::int64_t r1) {
+        if (dx == nullptr || r1 <= r0) return;
+        gemm(false, false, r1 - r0, layer.in, layer.out, g + r0 * layer.out, layer.out, w, layer.in, 0.0f,
+             dx + r0 * layer.in, layer.in);
+      };
+      if (split(layer, batch)) {
+        team_->run([&](int rank) {
+          const auto units = team_->part(rank, layer.out, 16);
+          weight_grads(units.begin, units.end);
+          const auto rows = team_->part(rank, batch);
+          input_grads(rows.begin, rows.end);
+        });
+      } else {
+        weight_grads(0, layer.out);
+        input_grads(0, batch);
+      }
+      if (l == 0) break;
       dy = linear_dx_[l];
       if (spec_.layers[l - 1].kind == LayerSpec::Kind::Conv2d) dy = dy.view(outs_[l - 1].sizes());
     } else {

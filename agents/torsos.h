@@ -42,6 +42,8 @@
 
 namespace arena {
 
+class ThreadTeam;
+
 // The threads the agents compute with: n for LibTorch's intra-op parallelism
 // and oneDNN (torch::set_num_threads; the large matrix products), one for
 // OpenBLAS (set_blas_threads(1): what is left to it is too small to split,
@@ -144,13 +146,20 @@ class QNetwork {
   // The flat gradient [num_params] (allocated by the first backward).
   at::Tensor& grad() { return grad_; }
 
+  // Splits the large dense-layer products of forward_train() and backward()
+  // across `team` (nullptr: the calling thread alone). Each part is a fixed
+  // block of rows or output units; the network does not own the team.
+  void set_team(ThreadTeam* team) { team_ = team; }
+
  private:
   at::Tensor preprocess(const at::Tensor& obs) const;
   void ensure_workspace(std::int64_t batch);
+  bool split(const LayerSpec& layer, std::int64_t batch) const;
 
   QNetSpec spec_;
   at::Tensor flat_;
   std::vector<at::Tensor> params_;      // views of flat_
+  ThreadTeam* team_ = nullptr;
 
   std::vector<float> dense_a_, dense_b_;  // forward_dense(): activations, ping-pong
 

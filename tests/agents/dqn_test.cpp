@@ -15,8 +15,11 @@
 
 #include <unistd.h>
 
+#include <array>
+
 #include "agents/dqn.h"
 #include "agents/flat_optimizer.h"
+#include "agents/thread_team.h"
 #include "agents/torsos.h"
 
 namespace arena {
@@ -362,6 +365,54 @@ TEST(DQN, LinearLearningRateScheduleFollowsProgress) {
   DQNConfig bad = small_config();
   bad.learning_rate_schedule = "cosine";
   EXPECT_THROW(DQN(bad, small_replay(), box4(), Space::discrete(2), 1, 100, 0), std::invalid_argument);
+}
+
+// ThreadTeam runs every rank once per run, splits ranges into aligned
+// disjoint parts and passes a rank's exception to the caller.
+TEST(ThreadTeam, RunsEveryRankAndSplitsRanges) {
+  ThreadTeam team(3);
+  for (int round = 0; round < 200; ++round) {
+    std::array<int, 3> hits{};
+    team.run([&](int rank) { ++hits[static_cast<std::size_t>(rank)]; });
+    EXPECT_EQ(hits, (std::array<int, 3>{1, 1, 1})) << "round " << round;
+  }
+  std::int64_t covered = 0;
+  for (int r = 0; r < 3; ++r) {
+    const auto p = team.part(r, 100, 16);
+    EXPECT_EQ(p.begin, covered);
+    if (r < 2) {
+      EXPECT_EQ((p.end - p.begin) % 16, 0);
+    }
+    covered = p.end;
+  }
+  EXPECT_EQ(covered, 100);
+  EXPECT_THROW(team.run([](int rank) {
+    if (rank == 2) throw std::runtime_error("rank 2 failed");
+  }),
+               std::runtime_error);
+  EXPECT_THROW(ThreadTeam(0), std::invalid_argument);
+}
+
+// With two threads a dense network's gradient step is split across a team:
+// the run is deterministic, and it learns the same function as one thread
+// (the split changes only the order of float additions).
+TEST(DQN, TwoThreadTeamIsDeterministicAndMatchesOneThread) {
+  DQNConfig c = small_config();
+  c.hidden = {256, 256};  // large enough for the products to be split
+  const auto train = [&](int threads) {
+    set_compute_threads(threads);
+    DQN agent(c, small_replay(), box4(), Space::discrete(2), 1, 1000, 5);
+    ScriptedEnv env;
+    run(agent, env, 200);
+    set_compute_threads(1);
+    return agent.parameters_flat();
+  };
+  const auto one = train(1), two = train(2), again = train(2);
+  EXPECT_EQ(two, again);
+  ASSERT_EQ(one.size(), two.size());
+  double max_diff = 0;
+  for (std::size_t i = 0; i < one.size(); ++i) max_diff = std::max(max_diff, std::fabs(double(one[i]) - two[i]));
+  EXPECT_LT(max_diff, 1e-3);
 }
 
 // A train evaluates the targets of several sampled batches in one pass; it must
