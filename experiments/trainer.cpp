@@ -419,7 +419,7 @@ std::uint64_t heldout_seed(const ExperimentConfig& config) { return config.train
 
 EvalResult evaluate_agent(const Registry& registry, const ExperimentConfig& config, Agent& agent, int episodes,
                           std::uint64_t seed) {
-  auto env = make_env(registry, config.env.id, config.env.options, config.env.preset);
+  auto env = make_env(registry, config.env.id, config.env.options, config.env.preset, EnvRole::Evaluation);
   return run_episodes(
       *env, [&](ConstBuffer obs, Buffer action) { agent.act(obs, 1, ActMode::Greedy, action); }, episodes, seed);
 }

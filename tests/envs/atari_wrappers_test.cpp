@@ -360,6 +360,30 @@ TEST(AtariPreset, BreakoutEpisodesEndAtEachLostLife) {
   EXPECT_EQ(lives_of(*env), 5) << "the fifth loss was game over: a real reset";
 }
 
+// Evaluation scores whole games: a lost life does not end the episode.
+TEST(AtariPreset, EvaluationEnvPlaysWholeGamesUnclipped) {
+  auto env = make_env(builtin(), "Arcade/Breakout-v5", {}, "atari", EnvRole::Evaluation);
+  EXPECT_EQ(env->observation_space(), make_env(builtin(), "Arcade/Breakout-v5", {}, "atari")->observation_space());
+  Array obs = env->observation_space().make_array();
+  env->reset(obs.view(), 1);
+  int lost = 0, last_lives = lives_of(*env), steps = 0;
+  StepResult r;
+  for (; steps < 20000; ++steps) {
+    r = env->step(steps % 8 < 4 ? 1 : 3, obs.view());  // FIRE, then LEFT: serves and misses
+    if (lives_of(*env) < last_lives) {
+      ++lost;
+      last_lives = lives_of(*env);
+      if (last_lives > 0) {
+        EXPECT_FALSE(r.done()) << "a lost life does not end an evaluation episode";
+      }
+    }
+    if (r.done()) break;
+  }
+  EXPECT_TRUE(r.terminated);
+  EXPECT_EQ(lost, 5);
+  EXPECT_EQ(lives_of(*env), 0);
+}
+
 TEST(AtariPreset, SaveLoadContinuesBitIdentically) {
   auto a = make_env(builtin(), "Arcade/Breakout-v5", {}, "atari");
   Array obs = a->observation_space().make_array(), obs2 = obs;
