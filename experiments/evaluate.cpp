@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "envs/core/registry.h"
+#include "envs/core/wrappers.h"
 
 namespace arena {
 
@@ -15,8 +16,12 @@ EvalResult run_episodes(Env& env, const Policy& policy, int episodes, std::uint6
   Array act = env.action_space().make_array();
   std::vector<double> returns, lengths;
   const std::int64_t cap = env.spec().max_episode_steps ? *env.spec().max_episode_steps : kUnlimitedEpisodeCap;
+  // Whole games where the stack records them under the learner's episodes
+  // (the atari preset: a lost life ends the learner's episode, not the game).
+  const RecordEpisodeStatistics* games = find_episode_statistics(env);
   for (int ep = 0; ep < episodes; ++ep) {
     env.reset(obs.view(), seed + static_cast<std::uint64_t>(ep));
+    const std::int64_t games_before = games ? games->episode_count() : 0;
     double ret = 0;
     std::int64_t len = 0;
     for (;;) {
@@ -24,7 +29,16 @@ EvalResult run_episodes(Env& env, const Policy& policy, int episodes, std::uint6
       const StepResult r = env.step(act.view(), obs.view());
       ret += r.reward;
       ++len;
-      if (r.done() || len >= cap) break;
+      if (games != nullptr && games->episode_count() > games_before) {  // the game is over
+        ret = games->last_return();
+        len = games->last_length();
+        break;
+      }
+      if (len >= cap) break;
+      if (r.done()) {
+        if (games == nullptr) break;
+        env.reset(obs.view());  // a life lost: the game goes on
+      }
     }
     returns.push_back(ret);
     lengths.push_back(static_cast<double>(len));

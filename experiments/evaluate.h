@@ -24,7 +24,10 @@ struct EvalResult {
 using Policy = std::function<void(ConstBuffer obs, Buffer action)>;
 
 // Runs `episodes` episodes of `env` under `policy`; episode i is reset with
-// seed + i. An env without a step limit (spec().max_episode_steps unset, e.g.
+// seed + i. Where the env's wrappers record whole games underneath
+// (find_episode_statistics: the atari preset), an episode is a whole game,
+// its return and length (in frames) as recorded there: a lost life resets the
+// learner's episode and play goes on. An env without a step limit (spec().max_episode_steps unset, e.g.
 // the MinAtar games) has its episodes cut at kUnlimitedEpisodeCap steps, so that
 // a policy that never loses (or idles forever) cannot hang an evaluation.
 inline constexpr std::int64_t kUnlimitedEpisodeCap = 108'000;

@@ -159,7 +159,7 @@ Session open_session(const Registry& registry, const WatchSource& src, bool allo
     preset = config->env.preset;
   }
   // As the run saw it (its preset's wrappers); UnknownEnvError suggests close ids.
-  s.env = make_env(registry, env_id, env_options, preset, EnvRole::Evaluation);
+  s.env = make_env(registry, env_id, env_options, preset);
   s.seed = src.seed.value_or(config && kind == "trained" ? heldout_seed(*config) : 0);  // as `arena eval RUN_DIR`
   if (kind == "trained") {
     fs::path policy = fs::path(run) / "best_policy.pt";
@@ -558,7 +558,7 @@ int record(const Registry& registry, const RecordOptions& o) {
 std::int64_t record_policy_video(const Registry& registry, const ExperimentConfig& config, Agent& agent,
                                  std::uint64_t seed, const fs::path& out) {
   Session s;
-  s.env = make_env(registry, config.env.id, config.env.options, config.env.preset, EnvRole::Evaluation);
+  s.env = make_env(registry, config.env.id, config.env.options, config.env.preset);
   s.actor = std::make_unique<TrainedActor>(agent);
   s.agent_name = "greedy";
   s.seed = seed;

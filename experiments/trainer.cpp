@@ -21,6 +21,7 @@
 #include "envs/core/registry.h"
 #include "envs/core/state_io.h"
 #include "envs/core/vector_env.h"
+#include "envs/core/wrappers.h"
 #include "experiments/checkpoint.h"
 #include "experiments/config.h"
 #include "experiments/metrics_csv.h"
@@ -108,6 +109,10 @@ class Run {
     actions_ = Array(act_space.dtype(), {static_cast<std::int64_t>(n * act_space.size())});
     episode_return_.assign(n, 0.0);
     episode_length_.assign(n, 0);
+    // Whole-game statistics under the learner's wrappers (the atari preset's
+    // episodic life and clipping), when the env stack records them.
+    for (std::size_t i = 0; i < n; ++i) game_stats_.push_back(find_episode_statistics(venv_.env(i)));
+    games_before_.assign(n, 0);
   }
 
   // A fresh start: reset the envs with the run seed.
@@ -160,6 +165,7 @@ class Run {
       // Act on the current observations, keeping them for the transitions.
       std::memcpy(obs_before_.view().data, venv_.observations().data, obs_bytes_ * n);
       agent_->act(obs_before_.view(), static_cast<std::int64_t>(n), ActMode::Explore, actions_.view());
+      for (std::size_t i = 0; i < n; ++i) games_before_[i] = game_stats_[i] ? game_stats_[i]->episode_count() : 0;
       venv_.step(actions_.view());
       // The true next observation: the final one where an episode ended.
       std::memcpy(next_obs_.view().data, venv_.observations().data, obs_bytes_ * n);
@@ -200,11 +206,19 @@ class Run {
       for (std::size_t i = 0; i < n; ++i) {
         episode_return_[i] += rewards[i];
         episode_length_[i] += 1;
-        if (ended[i]) {
+        if (const RecordEpisodeStatistics* game = game_stats_[i]) {
+          // The learner's episodes may be lives; log whole games (frames, raw points).
+          if (game->episode_count() > games_before_[i]) {
+            push_recent(game->last_return(), static_cast<double>(game->last_length()));
+            ++episodes_;
+          }
+        } else if (ended[i]) {
           push_recent(episode_return_[i], static_cast<double>(episode_length_[i]));
+          ++episodes_;
+        }
+        if (ended[i]) {
           episode_return_[i] = 0;
           episode_length_[i] = 0;
-          ++episodes_;
         }
       }
 
@@ -400,6 +414,8 @@ class Run {
   std::map<std::string, double> agent_metrics_;
   std::int64_t step_ = 0, episodes_ = 0;
   double best_eval_ = -std::numeric_limits<double>::infinity();
+  std::vector<const RecordEpisodeStatistics*> game_stats_;  // per env, or null
+  std::vector<std::int64_t> games_before_;                   // their episode counts before a step
   double last_eval_ = kNaN;
   std::unique_ptr<MetricsCsv> metrics_, evals_;
   std::unique_ptr<TensorBoardWriter> tb_;
@@ -419,7 +435,7 @@ std::uint64_t heldout_seed(const ExperimentConfig& config) { return config.train
 
 EvalResult evaluate_agent(const Registry& registry, const ExperimentConfig& config, Agent& agent, int episodes,
                           std::uint64_t seed) {
-  auto env = make_env(registry, config.env.id, config.env.options, config.env.preset, EnvRole::Evaluation);
+  auto env = make_env(registry, config.env.id, config.env.options, config.env.preset);
   return run_episodes(
       *env, [&](ConstBuffer obs, Buffer action) { agent.act(obs, 1, ActMode::Greedy, action); }, episodes, seed);
 }

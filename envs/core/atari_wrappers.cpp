@@ -328,6 +328,7 @@ StepResult ResizeObservation::do_step(ActionView action, ObsBuffer out) {
 // --------------------------------------------------------------- wrap_atari
 
 std::unique_ptr<Env> wrap_atari(std::unique_ptr<Env> env, const AtariPreprocessing& p) {
+  env = std::make_unique<RecordEpisodeStatistics>(std::move(env));  // whole games, raw rewards
   if (p.noop_max > 0) env = std::make_unique<NoopReset>(std::move(env), p.noop_max);
   if (p.frame_skip > 1) env = std::make_unique<MaxAndSkip>(std::move(env), p.frame_skip);
   const GameInfo* info = game_info(*env);

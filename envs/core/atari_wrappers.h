@@ -179,8 +179,11 @@ struct AtariPreprocessing {
 };
 
 // Wraps `env` (which must run with frameskip 1 when frame_skip > 1) in
-//   NoopReset -> MaxAndSkip -> EpisodicLife -> FireReset -> ClipReward ->
-//   GrayscaleObservation -> ResizeObservation -> FrameStack
+//   RecordEpisodeStatistics -> NoopReset -> MaxAndSkip -> EpisodicLife ->
+//   FireReset -> ClipReward -> GrayscaleObservation -> ResizeObservation ->
+//   FrameStack
+// The statistics at the bottom see whole games in the game's own points and
+// frames (as SB3's Monitor under its AtariWrapper): find_episode_statistics().
 // (SB3's AtariWrapper order; grey before resizing, as WarpFrame does).
 // With the defaults a [210, 160, 3] RGB env gives [4, 84, 84] uint8.
 std::unique_ptr<Env> wrap_atari(std::unique_ptr<Env> env, const AtariPreprocessing& p = {});

@@ -13,7 +13,7 @@ const std::vector<std::string>& preset_names() {
 }
 
 std::unique_ptr<Env> make_env(const Registry& registry, std::string_view id, const Options& options,
-                              std::string_view preset, EnvRole role) {
+                              std::string_view preset) {
   if (preset.empty()) return registry.make(id, options);
   if (preset == "atari") {
     Options o = options;
@@ -24,12 +24,7 @@ std::unique_ptr<Env> make_env(const Registry& registry, std::string_view id, con
                           std::to_string(o.get_int("frameskip")));
       o.set("frameskip", std::int64_t{1});
     }
-    AtariPreprocessing p;
-    if (role == EnvRole::Evaluation) {  // whole games, the game's own points
-      p.episodic_life = false;
-      p.clip_reward = false;
-    }
-    return wrap_atari(registry.make(id, o), p);
+    return wrap_atari(registry.make(id, o));
   }
   std::string known;
   for (const auto& n : preset_names()) known += (known.empty() ? "\"" : ", \"") + n + "\"";

@@ -2,7 +2,7 @@
 //
 //   ""       the registered env as registry.make() gives it
 //   "atari"  the Nature-DQN preprocessing (atari_wrappers.h, wrap_atari with
-//            its defaults; see EnvRole for evaluation) around a pixel env; an env with a "frameskip"
+//            its defaults) around a pixel env; an env with a "frameskip"
 //            option is made with frameskip = 1 (the preset skips frames
 //            itself and max-pools the last two), and giving another
 //            frameskip is an error. Sticky actions stay as the options say.
@@ -23,16 +23,9 @@ class Registry;
 // The known preset names, "" first.
 const std::vector<std::string>& preset_names();
 
-// Who the env is for: the learner, or an evaluation (greedy scores, watching,
-// videos). An evaluation env scores whole games in the game's own points: the
-// atari preset leaves out episodic life and reward clipping there (what
-// SB3's Monitor, under its AtariWrapper, reports), and keeps the observations
-// the policy was trained on.
-enum class EnvRole { Training, Evaluation };
-
 // registry.make(id, options) wrapped as `preset` says. An unknown preset
 // throws std::invalid_argument naming the known ones.
 std::unique_ptr<Env> make_env(const Registry& registry, std::string_view id, const Options& options,
-                              std::string_view preset, EnvRole role = EnvRole::Training);
+                              std::string_view preset);
 
 }  // namespace arena

@@ -468,4 +468,13 @@ void FrameStack::do_load_state(StateReader& in) {
   in.pod(newest_);
 }
 
+const RecordEpisodeStatistics* find_episode_statistics(const Env& env) {
+  for (const Env* e = &env;;) {
+    if (const auto* r = dynamic_cast<const RecordEpisodeStatistics*>(e)) return r;
+    const auto* w = dynamic_cast<const Wrapper*>(e);
+    if (w == nullptr) return nullptr;
+    e = &w->inner();
+  }
+}
+
 }  // namespace arena

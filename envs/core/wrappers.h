@@ -113,6 +113,11 @@ class RecordEpisodeStatistics : public Wrapper {
   std::int64_t episode_count_ = 0;
 };
 
+// The outermost RecordEpisodeStatistics in env's wrapper chain (env itself
+// included), or nullptr. The runner reads whole-game scores from the one the
+// atari preset puts under its episodic-life and reward-clipping wrappers.
+const RecordEpisodeStatistics* find_episode_statistics(const Env& env);
+
 // Clips float32 Box actions element-wise to the inner env's bounds. The
 // wrapper's action space is Box(-inf, inf) of the same shape (as Gymnasium
 // 1.x), so any finite action is accepted. Throws std::invalid_argument when
