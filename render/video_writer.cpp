@@ -152,16 +152,9 @@ VideoWriter::VideoWriter(const fs::path& path, int width, int height, double fps
   m.height = height;
 
   // The temporary file in the target's directory (renamed over it by finish()).
-  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
-  std::string tmpl = (dir / ("." + path.filename().string() + ".tmp-XXXXXX")).string();
-  const int fd = ::mkstemp(tmpl.data());
-  if (fd < 0)
-    fail(path, std::string("cannot create a temporary file in ") + dir.string() + ": " + std::strerror(errno));
-  m.tmp = tmpl;
-  const int chmod_rc = ::fchmod(fd, 0644);  // as write_file_atomic (mkstemp makes 0600)
-  ::close(fd);
-  if (chmod_rc != 0)
-    fail(path, std::string("cannot set the permissions of ") + m.tmp.string() + ": " + std::strerror(errno));
+  const TempFile tmp = create_temp_beside(path);
+  ::close(tmp.fd);  // FFmpeg opens it by name
+  m.tmp = tmp.name;
 
   const bool mp4 = m.format == VideoFormat::Mp4;
   int rc = avformat_alloc_output_context2(&m.fmt, nullptr, mp4 ? "mp4" : "gif", m.tmp.c_str());
@@ -247,10 +240,8 @@ void VideoWriter::finish() {
   if (rc < 0) fail(m.path, "cannot write the trailer", rc);
   rc = avio_closep(&m.fmt->pb);
   if (rc < 0) fail(m.path, "cannot close the file", rc);
-  fsync_file(m.tmp);
-  if (::rename(m.tmp.c_str(), m.path.c_str()) != 0) fail(m.path, std::string("rename failed: ") + std::strerror(errno));
-  m.finished = true;
-  fsync_directory(m.path.has_parent_path() ? m.path.parent_path() : fs::path("."));
+  m.finished = true;  // commit_temp removes the temporary file itself if it fails
+  commit_temp(m.tmp, m.path);
 }
 
 VideoInfo probe_video(const fs::path& path) {

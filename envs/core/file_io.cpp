@@ -52,37 +52,55 @@ void write_all(int fd, const void* data, std::size_t n, const std::filesystem::p
   }
 }
 
-void write_file_atomic(const std::filesystem::path& path, const std::function<void(int fd)>& write) {
-  const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-  std::string tmpl = (dir / ("." + path.filename().string() + ".tmp-XXXXXX")).string();  // mkstemp's pattern
-  const int fd = ::mkstemp(tmpl.data());
+namespace {
+std::filesystem::path directory_of(const std::filesystem::path& path) {
+  return path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+}
+}  // namespace
+
+TempFile create_temp_beside(const std::filesystem::path& path) {
+  std::string tmpl = (directory_of(path) / ("." + path.filename().string() + ".tmp-XXXXXX")).string();
+  const int fd = ::mkstemp(tmpl.data());  // replaces the Xs, creates the file 0600
   if (fd < 0) fail("cannot create a temporary file for", path, errno);
-  const std::filesystem::path tmp = tmpl;
-  auto abandon = [&](const std::string& what, int err) {
+  if (::fchmod(fd, 0644) != 0) {
+    const int err = errno;
     ::close(fd);
-    ::unlink(tmp.c_str());
-    fail(what, path, err);
-  };
+    ::unlink(tmpl.c_str());
+    fail("cannot set permissions of", path, err);
+  }
+  return {fd, tmpl};
+}
+
+void commit_temp(const std::filesystem::path& temp, const std::filesystem::path& path) {
   try {
-    write(fd);
+    fsync_file(temp);
   } catch (...) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
+    ::unlink(temp.c_str());
     throw;
   }
-  if (::fchmod(fd, 0644) != 0) abandon("cannot set permissions of", errno);
-  if (::fsync(fd) != 0) abandon("cannot sync", errno);
-  if (::close(fd) != 0) {
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
     const int err = errno;
-    ::unlink(tmp.c_str());
-    fail("cannot close", path, err);
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
+    ::unlink(temp.c_str());
     fail("cannot rename onto", path, err);
   }
-  fsync_directory(dir);
+  fsync_directory(directory_of(path));
+}
+
+void write_file_atomic(const std::filesystem::path& path, const std::function<void(int fd)>& write) {
+  const TempFile tmp = create_temp_beside(path);
+  try {
+    write(tmp.fd);
+  } catch (...) {
+    ::close(tmp.fd);
+    ::unlink(tmp.name.c_str());
+    throw;
+  }
+  if (::close(tmp.fd) != 0) {
+    const int err = errno;
+    ::unlink(tmp.name.c_str());
+    fail("cannot close", path, err);
+  }
+  commit_temp(tmp.name, path);
 }
 
 void write_file_atomic(const std::filesystem::path& path, std::span<const std::uint8_t> bytes) {

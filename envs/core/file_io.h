@@ -21,6 +21,18 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view text)
 // open descriptor of the temporary file and writes everything into it (it
 // may throw; the temporary file is then removed and the target untouched).
 void write_file_atomic(const std::filesystem::path& path, const std::function<void(int fd)>& write);
+// The two halves of write_file_atomic, for writers that need a file name
+// rather than a descriptor (e.g. a video muxer):
+// create_temp_beside() creates an empty temporary file (mode 0644) in
+// `path`'s directory, named after it, and returns its descriptor and name;
+// commit_temp() fsyncs it, renames it over `path` and fsyncs the directory
+// (on failure it removes the temporary file). Both throw naming `path`.
+struct TempFile {
+  int fd = -1;
+  std::filesystem::path name;
+};
+TempFile create_temp_beside(const std::filesystem::path& path);
+void commit_temp(const std::filesystem::path& temp, const std::filesystem::path& path);
 // Writes all `n` bytes to `fd`, retrying short writes; throws naming `path`.
 void write_all(int fd, const void* data, std::size_t n, const std::filesystem::path& path);
 

@@ -1,5 +1,5 @@
 // The Nature-DQN preprocessing wrappers (envs/core/atari_wrappers.h) and the
-// "atari" preset, on a scripted stub env and on the arcade games.
+// "atari" preset, on a scripted test env and on the arcade games.
 #include <gtest/gtest.h>
 
 #include <algorithm>
