@@ -99,6 +99,9 @@ class ByteReader {
 constexpr char kCheckpointMagic[9] = "ARENADQN";
 constexpr char kPolicyMagic[9] = "ARENAQPL";
 constexpr std::uint32_t kVersion = 1;
+// Acting on fewer observations than this runs on one OpenMP thread.
+constexpr std::int64_t kSoloActRows = 16;
+
 // Rows per target-network pass: on CartPole's 256-256 MLP, 512-1024 rows (8-16
 // batches of 64) make a gradient step ~13% faster than one pass per batch;
 // much larger passes no longer fit the cache and lose again.
@@ -233,6 +236,10 @@ void DQN::act(ConstBuffer obs, std::int64_t n, ActMode mode, Buffer actions) {
     qd = act_q_.data();
   } else {
     c10::InferenceMode guard;
+    // A few observations through the convolutions take ~0.35 ms on one
+    // thread and ten times that with OpenMP's workers woken for each layer.
+    std::optional<OneOmpThread> solo;
+    if (n < kSoloActRows) solo.emplace();
     std::vector<std::int64_t> shape{n};
     shape.insert(shape.end(), observation_space_.shape().begin(), observation_space_.shape().end());
     const auto dtype = obs.dtype == DType::UInt8 ? torch::kUInt8 : torch::kFloat32;
@@ -344,7 +351,7 @@ Metrics DQN::train_step(const ReplayBatch& batch) {
 }
 
 DQN::StepStats DQN::gradient_step(const ReplayBatch& batch, const float* next_target_head) {
-  const std::int64_t bsz = batch.obs.size(0), n = num_actions_;
+  const std::int64_t bsz = batch.obs.size(0);
   const QNetSpec& spec = online_.spec();
   const std::int64_t width = spec.head_outputs();
   expect_tensor(batch.actions, torch::kInt64, bsz, "actions");
@@ -355,14 +362,74 @@ DQN::StepStats DQN::gradient_step(const ReplayBatch& batch, const float* next_ta
     grad_head_ = torch::empty({bsz, width}, torch::kFloat32);
     td_abs_ = torch::empty({bsz}, torch::kFloat32);
   }
+  const int num_parts = team_ ? team_->size() : 1;
+  if (parts_.size() != static_cast<std::size_t>(num_parts)) parts_.resize(static_cast<std::size_t>(num_parts));
+  for (auto& part : parts_) {
+    part.loss_sum = part.q_sum = part.sumsq = 0.0;
+    part.target_row.resize(static_cast<std::size_t>(num_actions_));
+  }
 
   // Double DQN: the online network picks the next action, the target values it.
   at::Tensor next_q_online;
   if (config_.double_q) next_q_online = online_.forward(batch.next_obs).contiguous();
-  const at::Tensor& head = online_.forward_train(batch.obs);  // [B, width], before the dueling combination
-
-  const float* h = head.data_ptr<float>();
   const float* oq = config_.double_q ? next_q_online.data_ptr<float>() : nullptr;
+  const auto num_params = static_cast<std::size_t>(spec.num_params);
+  float* gh = grad_head_.data_ptr<float>();
+
+  double norm = 0.0;
+  if (team_ && online_.dense()) {
+    // With a team, each thread takes a block of the batch's rows through the
+    // whole network and its own gradient (no hand-off between layers); the
+    // parts' gradients are then added up, split by parameters, and the
+    // optimizer pass is split likewise: three hand-offs per step.
+    online_.begin_rows(batch.obs, num_parts);
+    team_->run([&](int rank) {
+      const auto rows = team_->part(rank, bsz);
+      const float* h = online_.forward_rows(rows.begin, rows.end);
+      loss_rows(batch, h, oq, next_target_head, rows.begin, rows.end, parts_[static_cast<std::size_t>(rank)]);
+      online_.backward_rows(gh, rows.begin, rows.end, rank);
+    });
+    team_->run([&](int rank) {
+      const auto range = team_->part(rank, spec.num_params, 64);
+      parts_[static_cast<std::size_t>(rank)].sumsq = online_.sum_part_grads(range.begin, range.end);
+    });
+    double sumsq = 0.0;
+    for (const auto& part : parts_) sumsq += part.sumsq;
+    norm = std::sqrt(sumsq);
+  } else {
+    const at::Tensor& head = online_.forward_train(batch.obs);  // [B, width], before the dueling combination
+    loss_rows(batch, head.data_ptr<float>(), oq, next_target_head, 0, bsz, parts_[0]);
+    online_.backward(grad_head_);
+    norm = FlatOptimizer::l2_norm(online_.grad().data_ptr<float>(), num_params);
+  }
+  double loss_sum = 0.0, q_sum = 0.0;
+  for (const auto& part : parts_) {
+    loss_sum += part.loss_sum;
+    q_sum += part.q_sum;
+  }
+  const double loss = loss_sum / static_cast<double>(bsz);
+
+  float* grad = online_.grad().data_ptr<float>();
+  // Stop BEFORE the optimizer step: nothing non-finite reaches the parameters.
+  if (!std::isfinite(loss) || !std::isfinite(norm)) {
+    std::ostringstream msg;
+    msg << "DQN: non-finite " << (std::isfinite(loss) ? "gradient" : "loss") << " at gradient step " << updates_ + 1
+        << " (env step " << num_timesteps_ << "; loss " << loss << ", gradient norm " << norm
+        << "); the parameters were not updated";
+    throw std::runtime_error(msg.str());
+  }
+  const float scale = config_.max_grad_norm > 0.0 ? FlatOptimizer::clip_coefficient(norm, config_.max_grad_norm) : 1.0f;
+  optimizer_.step(online_.flat().data_ptr<float>(), grad, scale, team_.get());
+  if (replay_config_.prioritized) replay_.update_priorities(batch.indices, td_abs_);
+  ++updates_;
+  return {loss, q_sum / static_cast<double>(bsz), norm};
+}
+
+void DQN::loss_rows(const ReplayBatch& batch, const float* h, const float* oq, const float* next_target_head,
+                    std::int64_t r0, std::int64_t r1, RowsPart& part) {
+  const std::int64_t bsz = batch.obs.size(0), n = num_actions_;
+  const QNetSpec& spec = online_.spec();
+  const std::int64_t width = spec.head_outputs();
   const std::int64_t* act = batch.actions.data_ptr<std::int64_t>();
   const float* rew = batch.rewards.data_ptr<float>();
   const float* disc = batch.discounts.data_ptr<float>();
@@ -371,11 +438,9 @@ DQN::StepStats DQN::gradient_step(const ReplayBatch& batch, const float* next_ta
   float* td = td_abs_.data_ptr<float>();
   const bool huber = config_.loss == "huber";
   const float inv_batch = 1.0f / static_cast<float>(bsz);
-
-  std::vector<float>& target_row = target_row_;  // dueling: one row of combined target Q-values
-  target_row.resize(static_cast<std::size_t>(n));
+  float* target_row = part.target_row.data();
   double loss_sum = 0.0, q_sum = 0.0;
-  for (std::int64_t b = 0; b < bsz; ++b) {
+  for (std::int64_t b = r0; b < r1; ++b) {
     const std::int64_t a = act[b] - action_start_;
     if (a < 0 || a >= n) throw std::out_of_range("DQN: replay action " + std::to_string(act[b]) + " out of range");
     const float* row = h + b * width;
@@ -396,7 +461,7 @@ DQN::StepStats DQN::gradient_step(const ReplayBatch& batch, const float* next_ta
       for (std::int64_t j = 0; j < n; ++j) mean += t_row[j];
       mean /= static_cast<float>(n);
       for (std::int64_t j = 0; j < n; ++j) target_row[j] = t_row[n] + (t_row[j] - mean);
-      t_row = target_row.data();
+      t_row = target_row;
     }
     // max over a' (Double DQN: at the online network's argmax; first maximum, as torch.argmax).
     const float* pick = oq != nullptr ? oq + b * n : t_row;
@@ -430,25 +495,8 @@ DQN::StepStats DQN::gradient_step(const ReplayBatch& batch, const float* next_ta
       grow[a] = gq;
     }
   }
-  const double loss = loss_sum / static_cast<double>(bsz);
-
-  online_.backward(grad_head_);
-  float* grad = online_.grad().data_ptr<float>();
-  const auto num_params = static_cast<std::size_t>(spec.num_params);
-  const double norm = FlatOptimizer::l2_norm(grad, num_params);
-  // Stop BEFORE the optimizer step: nothing non-finite reaches the parameters.
-  if (!std::isfinite(loss) || !std::isfinite(norm)) {
-    std::ostringstream msg;
-    msg << "DQN: non-finite " << (std::isfinite(loss) ? "gradient" : "loss") << " at gradient step " << updates_ + 1
-        << " (env step " << num_timesteps_ << "; loss " << loss << ", gradient norm " << norm
-        << "); the parameters were not updated";
-    throw std::runtime_error(msg.str());
-  }
-  const float scale = config_.max_grad_norm > 0.0 ? FlatOptimizer::clip_coefficient(norm, config_.max_grad_norm) : 1.0f;
-  optimizer_.step(online_.flat().data_ptr<float>(), grad, scale, team_.get());
-  if (replay_config_.prioritized) replay_.update_priorities(batch.indices, td_abs_);
-  ++updates_;
-  return {loss, q_sum / static_cast<double>(bsz), norm};
+  part.loss_sum = loss_sum;
+  part.q_sum = q_sum;
 }
 
 void DQN::update_target() {

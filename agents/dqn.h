@@ -114,6 +114,16 @@ class DQN final : public Agent {
   Metrics train(std::int64_t gradient_steps);
   // next_target_head: the target network's head outputs for batch.next_obs, [B, head outputs].
   StepStats gradient_step(const ReplayBatch& batch, const float* next_target_head);
+  // The per-sample part of a step, rows [r0, r1): the loss terms' sum and
+  // the Q(s, a) sum into `part`, dLoss/d(head) into grad_head_ and |TD
+  // error| into td_abs_. h: the online head [B, width]; oq: the online
+  // network's Q-values of the next observations (Double DQN) or null.
+  struct RowsPart {
+    double loss_sum = 0, q_sum = 0, sumsq = 0;
+    std::vector<float> target_row;  // dueling: one row of combined target Q-values
+  };
+  void loss_rows(const ReplayBatch& batch, const float* h, const float* oq, const float* next_target_head,
+                 std::int64_t r0, std::int64_t r1, RowsPart& part);
 
   DQNConfig config_;
   ReplayConfig replay_config_;
@@ -136,7 +146,7 @@ class DQN final : public Agent {
   at::Tensor grad_head_;  // [B, head outputs]
   at::Tensor td_abs_;     // [B] |td error|, for the priorities
   at::Tensor next_obs_buf_;  // next observations of a group of batches (grows)
-  std::vector<float> target_row_;
+  std::vector<RowsPart> parts_;  // one per team thread (one without a team)
   std::vector<float> act_q_;  // act(): Q-values of the batch (dense networks)
   std::unique_ptr<ThreadTeam> team_;  // null with one thread or a convolutional network
   Insight insight_;

@@ -182,6 +182,23 @@ ARENA_AVX512 std::size_t sumsq_avx512(const float* x, std::size_t n, double* lan
   return i;
 }
 
+// dst += src, and the squares of the sums into lanes (as sumsq_avx512).
+ARENA_AVX512 std::size_t add_sumsq_avx512(float* dst, const float* src, std::size_t n, double* lanes) {
+  __m512d lo = _mm512_setzero_pd(), hi = _mm512_setzero_pd();
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 s = _mm512_add_ps(_mm512_loadu_ps(dst + i), _mm512_loadu_ps(src + i));
+    _mm512_storeu_ps(dst + i, s);
+    const __m512d a = _mm512_cvtps_pd(_mm512_castps512_ps256(s));
+    const __m512d b = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(s), 1)));
+    lo = _mm512_add_pd(lo, _mm512_mul_pd(a, a));
+    hi = _mm512_add_pd(hi, _mm512_mul_pd(b, b));
+  }
+  _mm512_storeu_pd(lanes, lo);
+  _mm512_storeu_pd(lanes + 8, hi);
+  return i;
+}
+
 ARENA_AVX2 std::size_t sumsq_avx2(const float* x, std::size_t n, double* lanes) {
   __m256d acc[4] = {_mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd()};
   std::size_t i = 0;
@@ -290,6 +307,17 @@ double FlatOptimizer::l2_norm(const float* x, std::size_t n) {
   if (kIsa == Isa::Avx512) i = sumsq_avx512(x, n, lanes);
   else if (kIsa == Isa::Avx2) i = sumsq_avx2(x, n, lanes);
   return std::sqrt(lanes_total(lanes, x, i, n));
+}
+
+double FlatOptimizer::add_sumsq(float* dst, const float* src, std::size_t n) {
+  double lanes[kLanes] = {};
+  std::size_t i = 0;
+  if (kIsa == Isa::Avx512) i = add_sumsq_avx512(dst, src, n, lanes);
+  for (std::size_t j = i; j < n; ++j) dst[j] += src[j];
+  if (i == 0) {  // no AVX-512: the sum first, then the squares as l2_norm() takes them
+    if (kIsa == Isa::Avx2) i = sumsq_avx2(dst, n, lanes);
+  }
+  return lanes_total(lanes, dst, i, n);
 }
 
 float FlatOptimizer::clip_coefficient(double norm, double max_norm) {

@@ -60,6 +60,9 @@ class FlatOptimizer {
   // sqrt(sum of squares) accumulated in double; NaN or +inf when any element
   // is NaN or infinite, so one call also checks that the gradient is finite.
   static double l2_norm(const float* x, std::size_t n);
+  // dst += src elementwise; returns the sum of the squares of the new dst
+  // (in double), for adding up a gradient computed in parts.
+  static double add_sumsq(float* dst, const float* src, std::size_t n);
 
   // torch.nn.utils.clip_grad_norm_'s coefficient for a gradient of norm
   // `norm`: min(1, max_norm / (norm + 1e-6)) in float32 as PyTorch computes it.

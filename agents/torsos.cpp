@@ -1,5 +1,6 @@
 #include "agents/torsos.h"
 
+#include "agents/flat_optimizer.h"
 #include "agents/thread_team.h"
 
 #include <dlfcn.h>
@@ -423,6 +424,88 @@ const at::Tensor& QNetwork::forward_train(const at::Tensor& obs) {
     outs_[l] = x;
   }
   return outs_.back();
+}
+
+void QNetwork::begin_rows(const at::Tensor& obs, int parts) {
+  if (!dense()) throw std::logic_error("QNetwork::begin_rows: the network has convolutions or uint8 inputs");
+  if (parts < 1) throw std::invalid_argument("QNetwork::begin_rows: need at least one part");
+  rows_obs_ = preprocess(obs).contiguous();
+  const std::int64_t batch = rows_obs_.size(0);
+  ensure_workspace(batch);
+  if (!grad_.defined()) {
+    grad_ = torch::zeros({spec_.num_params}, torch::kFloat32);
+    grads_ = views_of(grad_);
+  }
+  const auto n = spec_.layers.size();
+  rows_out_.assign(n, nullptr);
+  rows_dx_.assign(n, nullptr);
+  for (std::size_t l = 0; l < n; ++l) {
+    rows_out_[l] = linear_out_[l].data_ptr<float>();
+    if (l > 0) rows_dx_[l] = linear_dx_[l].data_ptr<float>();
+  }
+  rows_x_ = rows_obs_.data_ptr<float>();
+  if (part_grads_.size() < static_cast<std::size_t>(parts - 1))
+    part_grads_.resize(static_cast<std::size_t>(parts - 1),
+                       std::vector<float>(static_cast<std::size_t>(spec_.num_params)));
+  rows_parts_ = parts;
+}
+
+const float* QNetwork::forward_rows(std::int64_t r0, std::int64_t r1) {
+  const float* p = flat_.data_ptr<float>();
+  const float* x = rows_x_ + r0 * spec_.layers.front().in;
+  for (std::size_t l = 0; l < spec_.layers.size(); ++l) {
+    const auto& layer = spec_.layers[l];
+    float* y = rows_out_[l] + r0 * layer.out;
+    if (r1 > r0)
+      linear_into(y, x, p + layer.weight_offset, p + layer.bias_offset, r1 - r0, layer.in, layer.out, layer.relu);
+    x = y;
+  }
+  return rows_out_.back();
+}
+
+float* QNetwork::part_grad(int part) {
+  if (part < 0 || part >= rows_parts_) throw std::out_of_range("QNetwork::part_grad: no part " + std::to_string(part));
+  return part == 0 ? grad_.data_ptr<float>() : part_grads_[static_cast<std::size_t>(part - 1)].data();
+}
+
+void QNetwork::backward_rows(const float* grad_head, std::int64_t r0, std::int64_t r1, int part) {
+  float* gflat = part_grad(part);
+  const std::int64_t rows = r1 - r0;
+  if (rows <= 0) {  // no rows: this part adds nothing
+    std::fill(gflat, gflat + spec_.num_params, 0.0f);
+    return;
+  }
+  const float* p = flat_.data_ptr<float>();
+  const float* dy = grad_head + r0 * spec_.head_outputs();  // dLoss / d(output of layer l), rows r0..
+  for (std::size_t l = spec_.layers.size(); l-- > 0;) {
+    const auto& layer = spec_.layers[l];
+    if (layer.relu) {  // hidden layers only: dy is then this part's rows of rows_dx_[l + 1]
+      float* g = const_cast<float*>(dy);
+      relu_backward(g, rows_out_[l] + r0 * layer.out, rows * layer.out);
+    }
+    const float* x = l == 0 ? rows_x_ + r0 * layer.in : rows_out_[l - 1] + r0 * layer.in;
+    gemm(true, false, layer.out, layer.in, rows, dy, layer.out, x, layer.in, 0.0f, gflat + layer.weight_offset,
+         layer.in);
+    column_sums(gflat + layer.bias_offset, dy, rows, layer.out, layer.out);
+    if (l == 0) break;
+    float* dx = rows_dx_[l] + r0 * layer.in;
+    gemm(false, false, rows, layer.in, layer.out, dy, layer.out, p + layer.weight_offset, layer.in, 0.0f, dx,
+         layer.in);
+    dy = dx;
+  }
+}
+
+double QNetwork::sum_part_grads(std::int64_t i0, std::int64_t i1) {
+  float* g = grad_.data_ptr<float>() + i0;
+  const auto n = static_cast<std::size_t>(std::max<std::int64_t>(0, i1 - i0));
+  if (rows_parts_ <= 1) {
+    const double norm = FlatOptimizer::l2_norm(g, n);
+    return norm * norm;
+  }
+  double sumsq = 0.0;
+  for (int part = 1; part < rows_parts_; ++part)
+    sumsq = FlatOptimizer::add_sumsq(g, part_grads_[static_cast<std::size_t>(part - 1)].data() + i0, n);
+  return sumsq;
 }
 
 void QNetwork::backward(const at::Tensor& grad_head) {

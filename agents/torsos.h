@@ -146,6 +146,25 @@ class QNetwork {
   // The flat gradient [num_params] (allocated by the first backward).
   at::Tensor& grad() { return grad_; }
 
+  // The training pass of a dense network (dense(): true) split by rows, for a
+  // team that divides a batch among its threads (the DQN's gradient step):
+  // begin_rows(obs, parts) keeps the observations [B, ...] and sizes the
+  // workspace; then each part p, concurrently, runs forward_rows() and
+  // backward_rows() on its own rows [r0, r1). forward_rows() returns the
+  // head output of the whole batch [B, head_outputs()], of which it wrote
+  // rows r0..r1-1; backward_rows() writes dLoss/dParameters of those rows'
+  // loss terms (grad_head, [B, head_outputs()], read in those rows) into
+  // part p's gradient: grad() for part 0, part_grad(p) for the others.
+  // sum_part_grads() adds parts 1.. into grad() (in part order).
+  // No LibTorch call and no allocation in the part functions.
+  void begin_rows(const at::Tensor& obs, int parts);
+  const float* forward_rows(std::int64_t r0, std::int64_t r1);
+  void backward_rows(const float* grad_head, std::int64_t r0, std::int64_t r1, int part);
+  float* part_grad(int part);
+  // grad()[i] += part_grad(p)[i] for p = 1.. and i in [i0, i1); returns the
+  // sum of the squares of the summed entries (in double).
+  double sum_part_grads(std::int64_t i0, std::int64_t i1);
+
   // Splits the large dense-layer products of forward_train() and backward()
   // across `team` (nullptr: the calling thread alone). Each part is a fixed
   // block of rows or output units; the network does not own the team.
@@ -172,6 +191,13 @@ class QNetwork {
   std::vector<at::Tensor> outs_;        // outs_[l]: output of layer l (after its ReLU), in its own shape
   std::vector<at::Tensor> linear_out_;  // Linear l: [B, out] output buffer
   std::vector<at::Tensor> linear_dx_;   // Linear l > 0: [B, in] input-gradient buffer
+
+  // The row-split pass (begin_rows()): raw pointers into the buffers above.
+  at::Tensor rows_obs_;
+  const float* rows_x_ = nullptr;
+  std::vector<float*> rows_out_, rows_dx_;
+  int rows_parts_ = 0;
+  std::vector<std::vector<float>> part_grads_;  // parts 1..: [num_params] each
 };
 
 }  // namespace arena

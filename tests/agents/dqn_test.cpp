@@ -396,23 +396,32 @@ TEST(ThreadTeam, RunsEveryRankAndSplitsRanges) {
 // With two threads a dense network's gradient step is split across a team:
 // the run is deterministic, and it learns the same function as one thread
 // (the split changes only the order of float additions).
+// Each thread takes a block of the batch's rows through the whole network,
+// and the parts' gradients are added up (tried plain, and with dueling heads,
+// Double DQN and MSE loss, whose per-row terms differ).
 TEST(DQN, TwoThreadTeamIsDeterministicAndMatchesOneThread) {
-  DQNConfig c = small_config();
-  c.hidden = {256, 256};  // large enough for the products to be split
-  const auto train = [&](int threads) {
-    set_compute_threads(threads);
-    DQN agent(c, small_replay(), box4(), Space::discrete(2), 1, 1000, 5);
-    ScriptedEnv env;
-    run(agent, env, 200);
-    set_compute_threads(1);
-    return agent.parameters_flat();
-  };
-  const auto one = train(1), two = train(2), again = train(2);
-  EXPECT_EQ(two, again);
-  ASSERT_EQ(one.size(), two.size());
-  double max_diff = 0;
-  for (std::size_t i = 0; i < one.size(); ++i) max_diff = std::max(max_diff, std::fabs(double(one[i]) - two[i]));
-  EXPECT_LT(max_diff, 1e-3);
+  for (bool variant : {false, true}) {
+    DQNConfig c = small_config();
+    c.hidden = {256, 256};  // large enough for the products to be split
+    c.dueling = variant;
+    c.double_q = variant;
+    if (variant) c.loss = "mse";
+    const auto train = [&](int threads) {
+      set_compute_threads(threads);
+      DQN agent(c, small_replay(), box4(), Space::discrete(2), 1, 1000, 5);
+      ScriptedEnv env;
+      run(agent, env, 200);
+      set_compute_threads(1);
+      return agent.parameters_flat();
+    };
+    const auto one = train(1), two = train(2), again = train(2);
+    EXPECT_EQ(two, again) << "variant " << variant;
+    ASSERT_EQ(one.size(), two.size());
+    double max_diff = 0;
+    for (std::size_t i = 0; i < one.size(); ++i) max_diff = std::max(max_diff, std::fabs(double(one[i]) - two[i]));
+    EXPECT_LT(max_diff, 1e-3) << "variant " << variant;
+    EXPECT_NE(one, two) << "variant " << variant << ": two threads did not take the split path";
+  }
 }
 
 // A train evaluates the targets of several sampled batches in one pass; it must
