@@ -281,23 +281,26 @@ void QNetwork::reset_parameters(Rng& rng) {
   }
 }
 
-at::Tensor QNetwork::preprocess(const at::Tensor& obs) const {
+at::Tensor QNetwork::preprocess(const at::Tensor& obs, bool nhwc_memory) const {
   const std::int64_t batch = obs.dim() > 0 ? obs.size(0) : 0;
   if (obs.dim() == 0 || obs.numel() != batch * product(spec_.obs_shape))
     throw std::invalid_argument("Q-network: observations of shape " + shape_string(obs.sizes().vec()) +
                                 " are not a batch of " + shape_string(spec_.obs_shape));
   if (!spec_.conv && obs.dim() == 2 && obs.scalar_type() == at::kFloat) return obs;  // the common case, as it is
   at::Tensor x = obs;
+  if (spec_.conv) {  // [B, C, H, W], laid out in memory before the conversion (uint8 moves 4x fewer bytes)
+    std::vector<std::int64_t> shape{batch};
+    shape.insert(shape.end(), spec_.obs_shape.begin(), spec_.obs_shape.end());
+    x = x.reshape(shape);
+    if (spec_.channels_last) x = x.permute({0, 3, 1, 2});
+    x = nhwc_memory ? x.contiguous(at::MemoryFormat::ChannelsLast) : x.contiguous();
+  }
   if (x.scalar_type() != at::kFloat) {
-    x = x.to(at::kFloat);
+    x = x.to(at::kFloat);  // keeps the memory layout
     if (spec_.input_divisor != 1.0) x.div_(spec_.input_divisor);  // SB3: obs.float() / 255.0
   }
   if (!spec_.conv) return x.reshape({batch, -1});
-  std::vector<std::int64_t> shape{batch};
-  shape.insert(shape.end(), spec_.obs_shape.begin(), spec_.obs_shape.end());
-  x = x.reshape(shape);
-  if (spec_.channels_last) x = x.permute({0, 3, 1, 2});
-  return x.contiguous();
+  return x;
 }
 
 at::Tensor QNetwork::forward(const at::Tensor& obs, const std::vector<at::Tensor>& params) const {
@@ -392,14 +395,20 @@ void QNetwork::ensure_workspace(std::int64_t batch) {
 }
 
 const at::Tensor& QNetwork::forward_train(const at::Tensor& obs) {
-  at::Tensor x = preprocess(obs);
+  // Convolutions train in channels-last memory (NHWC): oneDNN's kernels for
+  // it are 1.5-4x faster than for NCHW on these layers (the first layer's
+  // weight gradient most). The logical shapes, and the flat parameter
+  // layout, stay PyTorch's NCHW.
+  at::Tensor x = preprocess(obs, /*nhwc_memory=*/spec_.conv);
+  if (spec_.conv && conv_weights_.size() != spec_.layers.size()) conv_weights_.assign(spec_.layers.size(), at::Tensor());
   const std::int64_t batch = x.size(0);
   ensure_workspace(batch);
   for (std::size_t l = 0; l < spec_.layers.size(); ++l) {
     const auto& layer = spec_.layers[l];
     if (layer.kind == LayerSpec::Kind::Conv2d) {
       acts_[l] = x;
-      x = at::conv2d(x, params_[2 * l], params_[2 * l + 1], {layer.stride, layer.stride});
+      conv_weights_[l] = params_[2 * l].contiguous(at::MemoryFormat::ChannelsLast);
+      x = at::conv2d(x, conv_weights_[l], params_[2 * l + 1], {layer.stride, layer.stride});
     } else {
       if (x.dim() != 2 || !x.is_contiguous()) x = x.reshape({batch, -1}).contiguous();
       acts_[l] = x;
@@ -552,10 +561,11 @@ void QNetwork::backward(const at::Tensor& grad_head) {
       }
       if (l == 0) break;
       dy = linear_dx_[l];
-      if (spec_.layers[l - 1].kind == LayerSpec::Kind::Conv2d) dy = dy.view(outs_[l - 1].sizes());
+      if (spec_.layers[l - 1].kind == LayerSpec::Kind::Conv2d)
+        dy = dy.view(outs_[l - 1].sizes()).contiguous(at::MemoryFormat::ChannelsLast);
     } else {
       if (layer.relu) at::threshold_backward_out(dy, dy, outs_[l], 0);
-      auto [dx, dw, db] = at::convolution_backward(dy, acts_[l], params_[2 * l], at::IntArrayRef(&layer.out, 1),
+      auto [dx, dw, db] = at::convolution_backward(dy, acts_[l], conv_weights_[l], at::IntArrayRef(&layer.out, 1),
                                                    {layer.stride, layer.stride}, {0, 0}, {1, 1}, false, {0, 0}, 1,
                                                    {l > 0, true, true});
       grads_[2 * l].copy_(dw);

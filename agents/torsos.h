@@ -171,7 +171,9 @@ class QNetwork {
   void set_team(ThreadTeam* team) { team_ = team; }
 
  private:
-  at::Tensor preprocess(const at::Tensor& obs) const;
+  // Observations as the first layer takes them: float [B, features], or
+  // [B, C, H, W] (in NHWC memory when nhwc_memory) for convolutions.
+  at::Tensor preprocess(const at::Tensor& obs, bool nhwc_memory = false) const;
   void ensure_workspace(std::int64_t batch);
   bool split(const LayerSpec& layer, std::int64_t batch) const;
 
@@ -191,6 +193,7 @@ class QNetwork {
   std::vector<at::Tensor> outs_;        // outs_[l]: output of layer l (after its ReLU), in its own shape
   std::vector<at::Tensor> linear_out_;  // Linear l: [B, out] output buffer
   std::vector<at::Tensor> linear_dx_;   // Linear l > 0: [B, in] input-gradient buffer
+  std::vector<at::Tensor> conv_weights_;  // Conv2d l: its weight in channels-last memory (this pass)
 
   // The row-split pass (begin_rows()): raw pointers into the buffers above.
   at::Tensor rows_obs_;
