@@ -126,12 +126,99 @@ ARENA_VECTOR_CLONES void column_sums(float* __restrict sums, const float* __rest
     for (std::int64_t j = 0; j < cols; ++j) sums[j] += g[r * ld + j];
 }
 
+// ---- Products with a tiny dimension -------------------------------------------
+// A dense layer with a few inputs (CartPole's 4 observations) or outputs (2
+// Q-values) makes products of which one dimension is at most kTiny. oneDNN
+// and OpenBLAS spend more on a call than such a product costs, so the
+// row-split pass computes them here: loops over the long dimension, which
+// the compiler vectorises. Scratch space is per thread and only grows.
+constexpr std::int64_t kTiny = 8;
+
+ARENA_VECTOR_CLONES void axpy(float* __restrict y, float a, const float* __restrict x, std::int64_t n) {
+  for (std::int64_t j = 0; j < n; ++j) y[j] += a * x[j];
+}
+
+ARENA_VECTOR_CLONES void scale_into(float* __restrict y, float a, const float* __restrict x, std::int64_t n) {
+  for (std::int64_t j = 0; j < n; ++j) y[j] = a * x[j];
+}
+
+// Sum of x[j] * y[j] in 16 interleaved partial sums, added up at the end.
+ARENA_VECTOR_CLONES float dot(const float* __restrict x, const float* __restrict y, std::int64_t n) {
+  float acc[16] = {};
+  std::int64_t j = 0;
+  for (; j + 16 <= n; j += 16)
+    for (int l = 0; l < 16; ++l) acc[l] += x[j + l] * y[j + l];
+  float total = 0.0f;
+  for (int l = 0; l < 16; ++l) total += acc[l];
+  for (; j < n; ++j) total += x[j] * y[j];
+  return total;
+}
+
+// C = op(A) op(B) (beta 0) as gemm() takes it, when one of m, n, k is at most
+// kTiny; false (nothing done) otherwise.
+bool tiny_gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
+               std::int64_t lda, const float* b, std::int64_t ldb, float* c, std::int64_t ldc) {
+  thread_local std::vector<float> scratch;
+  const auto A = [&](std::int64_t i, std::int64_t p) { return trans_a ? a[p * lda + i] : a[i * lda + p]; };
+  if (k <= kTiny) {  // C[i, :] = sum over p of A[i, p] B[p, :]: rows of B as vectors
+    const float* rows = b;  // B[p, :] at rows + p * ld
+    std::int64_t ld = ldb;
+    if (trans_b) {  // B is [n, k]: transpose it into scratch [k, n] first
+      scratch.resize(static_cast<std::size_t>(k * n));
+      for (std::int64_t j = 0; j < n; ++j)
+        for (std::int64_t p = 0; p < k; ++p) scratch[static_cast<std::size_t>(p * n + j)] = b[j * ldb + p];
+      rows = scratch.data();
+      ld = n;
+    }
+    for (std::int64_t i = 0; i < m; ++i) {
+      float* ci = c + i * ldc;
+      scale_into(ci, A(i, 0), rows, n);
+      for (std::int64_t p = 1; p < k; ++p) axpy(ci, A(i, p), rows + p * ld, n);
+    }
+    return true;
+  }
+  if (n <= kTiny && !trans_a && trans_b) {  // C[i, j] = A[i, :] . B[j, :], both rows
+    for (std::int64_t i = 0; i < m; ++i)
+      for (std::int64_t j = 0; j < n; ++j) c[i * ldc + j] = dot(a + i * lda, b + j * ldb, k);
+    return true;
+  }
+  if (trans_a && !trans_b && (m <= kTiny || n <= kTiny)) {  // C = A^T B: A [k, m], B [k, n]
+    if (m <= kTiny) {  // C[i, :] = sum over p of A[p, i] B[p, :]
+      for (std::int64_t i = 0; i < m; ++i) {
+        float* ci = c + i * ldc;
+        scale_into(ci, a[i], b, n);
+        for (std::int64_t p = 1; p < k; ++p) axpy(ci, a[p * lda + i], b + p * ldb, n);
+      }
+    } else {  // C^T[j, :] = sum over p of B[p, j] A[p, :] into scratch, then transposed
+      scratch.resize(static_cast<std::size_t>(n * m));
+      for (std::int64_t j = 0; j < n; ++j) {
+        float* t = scratch.data() + j * m;
+        scale_into(t, b[j], a, m);
+        for (std::int64_t p = 1; p < k; ++p) axpy(t, b[p * ldb + j], a + p * lda, m);
+      }
+      for (std::int64_t i = 0; i < m; ++i)
+        for (std::int64_t j = 0; j < n; ++j) c[i * ldc + j] = scratch[static_cast<std::size_t>(j * m + i)];
+    }
+    return true;
+  }
+  return false;
+}
+
+// gemm() with the products of a tiny dimension done by tiny_gemm().
+void gemm_any(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
+              std::int64_t lda, const float* b, std::int64_t ldb, float* c, std::int64_t ldc) {
+  if (m > 0 && n > 0 && k > 0 && tiny_gemm(trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc)) return;
+  gemm(trans_a, trans_b, m, n, k, a, lda, b, ldb, 0.0f, c, ldc);
+}
+
 // y[B, out] = x[B, in] W^T + b, then ReLU when asked. y preallocated; all contiguous.
 // Adding the bias after the product rounds exactly as addmm's bias-then-accumulate
 // (one rounding of the accumulated product plus the bias either way).
+// tiny: products with a tiny dimension through tiny_gemm() (the row-split pass).
 void linear_into(float* y, const float* x, const float* w, const float* bias, std::int64_t batch, std::int64_t in,
-                 std::int64_t out, bool relu) {
-  gemm(false, true, batch, out, in, x, w, 0.0f, y);
+                 std::int64_t out, bool relu, bool tiny = false) {
+  if (tiny) gemm_any(false, true, batch, out, in, x, in, w, in, y, out);
+  else gemm(false, true, batch, out, in, x, w, 0.0f, y);
   add_bias(y, bias, batch, out, relu);
 }
 
@@ -466,7 +553,8 @@ const float* QNetwork::forward_rows(std::int64_t r0, std::int64_t r1) {
     const auto& layer = spec_.layers[l];
     float* y = rows_out_[l] + r0 * layer.out;
     if (r1 > r0)
-      linear_into(y, x, p + layer.weight_offset, p + layer.bias_offset, r1 - r0, layer.in, layer.out, layer.relu);
+      linear_into(y, x, p + layer.weight_offset, p + layer.bias_offset, r1 - r0, layer.in, layer.out, layer.relu,
+                  /*tiny=*/true);
     x = y;
   }
   return rows_out_.back();
@@ -493,13 +581,13 @@ void QNetwork::backward_rows(const float* grad_head, std::int64_t r0, std::int64
       relu_backward(g, rows_out_[l] + r0 * layer.out, rows * layer.out);
     }
     const float* x = l == 0 ? rows_x_ + r0 * layer.in : rows_out_[l - 1] + r0 * layer.in;
-    gemm(true, false, layer.out, layer.in, rows, dy, layer.out, x, layer.in, 0.0f, gflat + layer.weight_offset,
-         layer.in);
+    gemm_any(true, false, layer.out, layer.in, rows, dy, layer.out, x, layer.in, gflat + layer.weight_offset,
+             layer.in);
     column_sums(gflat + layer.bias_offset, dy, rows, layer.out, layer.out);
     if (l == 0) break;
     float* dx = rows_dx_[l] + r0 * layer.in;
-    gemm(false, false, rows, layer.in, layer.out, dy, layer.out, p + layer.weight_offset, layer.in, 0.0f, dx,
-         layer.in);
+    gemm_any(false, false, rows, layer.in, layer.out, dy, layer.out, p + layer.weight_offset, layer.in, dx,
+             layer.in);
     dy = dx;
   }
 }
