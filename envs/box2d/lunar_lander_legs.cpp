@@ -101,9 +101,20 @@ class RevoluteJoint23 final : public b2RevoluteJoint {
       s.impulse.SetZero();
       s.motor_impulse = 0.0f;
     }
+    s.owner->init_step(s.which, touching(m_bodyA) || touching(m_bodyB));
   }
 
-  void SolveVelocityConstraints(const b2SolverData& data) override { solver().solve_velocity(data.velocities); }
+  void SolveVelocityConstraints(const b2SolverData& data) override {
+    const Revolute23& s = solver();
+    s.owner->solve_velocity(s.which, data.velocities, data.step.velocityIterations);
+  }
+
+  // A contact of `body` that the world's island solver includes.
+  static bool touching(b2Body* body) {
+    for (b2ContactEdge* e = body->GetContactList(); e != nullptr; e = e->next)
+      if (e->contact->IsEnabled() && e->contact->IsTouching()) return true;
+    return false;
+  }
 
   // 2.3's position pass: the angle limit first (with slop, bounded), then the point.
   bool SolvePositionConstraints(const b2SolverData& data) override {
@@ -309,23 +320,131 @@ void Revolute23::solve_velocity(b2Velocity* v) {
   }
 }
 
-void LunarLanderLegs::create(b2World& world, b2RevoluteJointDef def, int which) {
-  Revolute23& s = joints_[which];
+namespace {
+
+// Velocities within float noise of each other: a few ulps of the larger.
+bool settled(const b2Velocity& now, const b2Velocity& before) {
+  constexpr float kNoise = 32 * b2_epsilon;
+  auto close = [](float a, float b) { return b2Abs(a - b) <= kNoise * b2Max(1.0f, b2Max(b2Abs(a), b2Abs(b))); };
+  return close(now.v.x, before.v.x) && close(now.v.y, before.v.y) && close(now.w, before.w);
+}
+
+}  // namespace
+
+// See lunar_lander_legs.h. From the last pass (input velocities in, a motor
+// step, the motor's applied impulse, the block's impulse), in exact
+// arithmetic: each later pass gets the same velocities, so the same motor
+// step; the motor accumulates until its clamp, after which it applies
+// nothing; the limit's angular impulse takes the block's less whatever the
+// motor applies beyond its last pass (the block solve cancels it, since K's
+// third column is the motor's effect on the constraint velocities); the
+// point's impulses repeat. The limit impulse is piecewise linear in the pass
+// count (one kink, where the motor clamps), so checking its side at the kink
+// and at the end checks every pass.
+bool Revolute23::plan_converged(int passes, Advance& out) const {
+  const PassCache& c = cache_;
+  if (!c.valid || c.reduced) return false;
+  // The pass must leave its velocities as it found them, up to rounding.
+  if (!settled(c.out_a, c.in_a) || !settled(c.out_b, c.in_b)) return false;
+  const float n = static_cast<float>(passes);
+  out.motor_impulse = motor_impulse;
+  int unclamped = passes;  // passes before the motor's clamp
+  if (motor && state != kEqual && !fixed_rotation && c.motor_step != 0.0f) {
+    const float target = motor_impulse + n * c.motor_step;
+    out.motor_impulse = b2Clamp(target, -max_motor_impulse, max_motor_impulse);
+    if (out.motor_impulse != target) {
+      const float room = (c.motor_step > 0 ? max_motor_impulse : -max_motor_impulse) - motor_impulse;
+      unclamped = b2Clamp(static_cast<int>(room / c.motor_step), 0, passes);
+    }
+  }
+  out.impulse = impulse + n * c.block;
+  if (!(limit && state != kInactive && !fixed_rotation)) {
+    // Without the limit nothing cancels the motor: only a pass that applies
+    // no impulse at all repeats.
+    return c.motor_applied == 0.0f && c.block.x == 0.0f && c.block.y == 0.0f && c.block.z == 0.0f &&
+           out.motor_impulse == motor_impulse;
+  }
+  if (state == kEqual) return true;
+  // Motor's applied impulse beyond the last pass's, accumulated.
+  const float extra = (out.motor_impulse - motor_impulse) - n * c.motor_applied;
+  out.impulse.z -= extra;
+  // The limit holds (pushes away from its side) at the kink and at the end.
+  const float at_kink = impulse.z + static_cast<float>(unclamped) * c.block.z;
+  auto holds = [this](float z) { return state == kAtLower ? z >= 0.0f : z <= 0.0f; };
+  return holds(at_kink) && holds(out.impulse.z);
+}
+
+void LunarLanderLegs::init_step(int which, bool touching) {
+  if (initialised_ == 2) initialised_ = 0;  // a new step
+  if (initialised_ == 0) touching_ = false;
+  order_[initialised_++] = which;
+  touching_ = touching_ || touching;
+  step_solved_ = false;
+}
+
+void LunarLanderLegs::solve_velocity_slow(int which, b2Velocity* v, int iterations) {
+  if (converged_iterations_ && initialised_ == 2 && !touching_) {
+    solve_step(v, iterations);
+    step_solved_ = true;
+    return;
+  }
+  joints_[which].solve_velocity(v);
+}
+
+// The world's velocity iterations of this step for the two joints, in the
+// island's order, when no contact is solved between them.
+void LunarLanderLegs::solve_step(b2Velocity* v, int iterations) {
+  Revolute23& first = joints_[order_[0]];
+  Revolute23& second = joints_[order_[1]];
+  const int bodies[3] = {first.index_a, first.index_b, second.index_b};  // the hull, then the legs
+  b2Velocity before[3];
+  for (int k = 0; k < 3; ++k) before[k] = v[bodies[k]];
+  int calm = 0;  // sweeps in a row that left every velocity settled
+  int it = 0;
+  while (it < iterations) {
+    first.solve_velocity(v);
+    second.solve_velocity(v);
+    ++it;
+    bool still = true;
+    for (int k = 0; k < 3; ++k) {
+      still = still && settled(v[bodies[k]], before[k]);
+      before[k] = v[bodies[k]];
+    }
+    calm = still ? calm + 1 : 0;
+    if (calm < 2 || it == iterations) continue;
+    // Converged: advance both joints through the remaining iterations, unless
+    // a pass would move the velocities.
+    const int rest = iterations - it;
+    Revolute23::Advance a, b;
+    if (first.plan_converged(rest, a) && second.plan_converged(rest, b)) {
+      first.commit(a, rest);
+      second.commit(b, rest);
+      return;
+    }
+    calm = 0;
+  }
+}
+
+void LunarLanderLegs::retire(Revolute23& s) {
   retired_full_ += s.full_passes;
   retired_repeated_ += s.repeated_passes;
+  retired_advanced_ += s.advanced_passes;
   s = Revolute23{};
   s.shortcut = shortcut_;
+}
+
+void LunarLanderLegs::create(b2World& world, b2RevoluteJointDef def, int which) {
+  Revolute23& s = joints_[which];
+  retire(s);
+  s.owner = this;
+  s.which = which;
   def.userData.pointer = reinterpret_cast<uintptr_t>(&s);
   RevoluteJoint23::create(world, def);
 }
 
 void LunarLanderLegs::clear() {
-  for (Revolute23& s : joints_) {
-    retired_full_ += s.full_passes;
-    retired_repeated_ += s.repeated_passes;
-    s = Revolute23{};
-    s.shortcut = shortcut_;
-  }
+  for (Revolute23& s : joints_) retire(s);
+  initialised_ = 0;
 }
 
 void LunarLanderLegs::set_shortcut(bool on) {

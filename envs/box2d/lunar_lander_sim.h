@@ -147,6 +147,9 @@ class LunarLanderSim {
   // Tests: false runs every leg-joint velocity pass in full, without the
   // exact shortcut of lunar_lander_legs.h.
   void set_leg_shortcut(bool on) { leg_joints_.set_shortcut(on); }
+  // Tests: false solves every velocity iteration of the leg joints, without
+  // the converged iterations of lunar_lander_legs.h (on by default).
+  void set_leg_converged_iterations(bool on) { leg_joints_.set_converged_iterations(on); }
 
  private:
   class Listener : public b2ContactListener {
