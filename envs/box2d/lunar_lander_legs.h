@@ -13,11 +13,12 @@
 // motor's step and clamp as before; a change in the motor's applied
 // impulse is cancelled by the limit's angular impulse, which is what the
 // 3x3 block solve gives (K's third column is the motor's effect on the
-// constraint velocities). Any decision that would move the velocities (the
-// limit letting go, a motor change on a joint whose limit is inactive)
-// drops back to full passes. The results differ from running every pass
-// only at the level of float rounding; replayed Gymnasium episodes agree as
-// before (tests/envs/lunar_lander_test.cpp).
+// constraint velocities). Anything that would move the velocities (the
+// limit letting go, any impulse on a joint whose limit is inactive) drops
+// back to full passes. The results differ from running every pass at the
+// level of float rounding (measured against a one-ulp perturbation of the
+// draws), and replayed Gymnasium episodes agree as before
+// (tests/envs/lunar_lander_test.cpp). 1.5x the steps/s in random play.
 #pragma once
 
 #include <box2d/box2d.h>

@@ -2,10 +2,9 @@
 //
 // Gymnasium runs pybox2d 2.3.10 (Box2D 2.3). Box2D 2.4 rewrote the revolute
 // joint's limit (separate lower/upper impulses, speculative limits, another
-// position correction). Joints that live on their limits (LunarLander's legs
-// start outside them and their motors press them against them;
-// BipedalWalker's motors drive hips and knees into theirs) move differently
-// under 2.4.1's joint: replayed Gymnasium LunarLander episodes part by up to
+// position correction). Joints that live on their limits move differently
+// under it: LunarLander's legs start outside theirs and their motors press
+// them against them, and replayed Gymnasium LunarLander episodes part by up to
 // ~1e-2 in the observation before any ground contact, and landed landers did
 // not come to rest (the +100 ending) where Gymnasium's did. With 2.3's solver
 // they agree to ~1e-6 until the ground is touched, and mostly to the end.
