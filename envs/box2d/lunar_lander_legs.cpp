@@ -63,7 +63,7 @@ void LunarLanderLegs::retire(Revolute23& s) {
 
 void LunarLanderLegs::create(b2World& world, b2RevoluteJointDef def, int which) {
   retire(joints_[which]);
-  create_revolute23(world, def, joints_[which], this, which);
+  create_revolute23(world, def, joints_[which], *this, which);
 }
 
 void LunarLanderLegs::clear() {

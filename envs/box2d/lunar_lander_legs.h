@@ -54,7 +54,6 @@ class LunarLanderLegs final : public Revolute23Group {
   std::int64_t repeated_passes() const {
     return joints_[0].repeated_passes + joints_[1].repeated_passes + retired_repeated_;
   }
-  const Revolute23& joint(int i) const { return joints_[i]; }
   // Passes advanced as converged, so far.
   std::int64_t advanced_passes() const {
     return joints_[0].advanced_passes + joints_[1].advanced_passes + retired_advanced_;
@@ -68,8 +67,8 @@ class LunarLanderLegs final : public Revolute23Group {
   Revolute23 joints_[2];
   bool shortcut_ = true;
   bool converged_iterations_ = true;
-  // This step: the joints in the island's order, whether a contact touches
-  // their bodies, and whether the step's iterations have been solved.
+  // This step: the joints in the island's order and whether a contact
+  // touches their bodies (step_solved_, inherited: whether its iterations are done).
   int order_[2] = {0, 1};
   int initialised_ = 0;
   bool touching_ = false;

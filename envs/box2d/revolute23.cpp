@@ -102,16 +102,12 @@ class RevoluteJoint23 final : public b2RevoluteJoint {
       s.impulse.SetZero();
       s.motor_impulse = 0.0f;
     }
-    if (s.group != nullptr) s.group->init_step(s.which, touching(m_bodyA) || touching(m_bodyB));
+    s.group->init_step(s.which, touching(m_bodyA) || touching(m_bodyB));
   }
 
   void SolveVelocityConstraints(const b2SolverData& data) override {
     Revolute23& s = solver();
-    if (s.group == nullptr) {
-      s.solve_velocity(data.velocities);
-    } else if (!s.group->step_solved()) {
-      s.group->solve_velocity(s.which, data.velocities, data.step.velocityIterations);
-    }
+    if (!s.group->step_solved()) s.group->solve_velocity(s.which, data.velocities, data.step.velocityIterations);
   }
 
   // A contact of `body` that the world's island solver includes.
@@ -333,8 +329,7 @@ bool settled(const b2Velocity& now, const b2Velocity& before) {
 
 // See lunar_lander_legs.h (converged iterations). From the last pass (input
 // velocities in, a motor step, the motor's applied impulse, the block's
-// impulse), in exact
-// arithmetic: each later pass gets the same velocities, so the same motor
+// impulse), in exact arithmetic: each later pass gets the same velocities, so the same motor
 // step; the motor accumulates until its clamp, after which it applies
 // nothing; the limit's angular impulse takes the block's less whatever the
 // motor applies beyond its last pass (the block solve cancels it, since K's
@@ -375,12 +370,12 @@ bool Revolute23::plan_converged(int passes, Advance& out) const {
   return holds(at_kink) && holds(out.impulse.z);
 }
 
-b2RevoluteJoint* create_revolute23(b2World& world, b2RevoluteJointDef def, Revolute23& state, Revolute23Group* group,
+b2RevoluteJoint* create_revolute23(b2World& world, b2RevoluteJointDef def, Revolute23& state, Revolute23Group& group,
                                    int which) {
   const bool shortcut = state.shortcut;
   state = Revolute23{};
   state.shortcut = shortcut;
-  state.group = group;
+  state.group = &group;
   state.which = which;
   def.userData.pointer = reinterpret_cast<uintptr_t>(&state);
   return RevoluteJoint23::create(world, def);

@@ -20,9 +20,9 @@
 // An exact shortcut: a pass whose input velocities are bit for bit those of
 // its previous pass repeats its previous results once the decisions that
 // depend on the accumulated impulses (the motor's clamp, the limit's side)
-// are checked to be the same, and only updates the accumulators. A group
-// (Revolute23Group) may take over a step's passes of its joints
-// (lunar_lander_legs.h).
+// are checked to be the same, and only updates the accumulators. Each joint
+// belongs to a group (Revolute23Group) that runs its passes and may solve a
+// whole step's at once (lunar_lander_legs.h).
 #pragma once
 
 #include <box2d/box2d.h>
@@ -39,7 +39,7 @@ class Revolute23Group;
 struct Revolute23 {
   enum LimitState : std::uint8_t { kInactive, kAtLower, kAtUpper, kEqual };
 
-  Revolute23Group* group = nullptr;  // the group that solves this joint's passes, if any, and its place there
+  Revolute23Group* group = nullptr;  // the group that solves this joint's passes, and its place there
   int which = 0;
 
   // Per step.
@@ -113,8 +113,9 @@ bool settled(const b2Velocity& now, const b2Velocity& before);
 
 // Creates a revolute joint in `world` from `def` (its userData is taken
 // over) solved as Box2D 2.3 does, on `state` (reset here; it must outlive the
-// joint, which dies with its bodies). `group`, if any, solves its passes.
-b2RevoluteJoint* create_revolute23(b2World& world, b2RevoluteJointDef def, Revolute23& state,
-                                   Revolute23Group* group = nullptr, int which = 0);
+// joint, which dies with its bodies); `group` solves its passes, the joint
+// being its number `which`.
+b2RevoluteJoint* create_revolute23(b2World& world, b2RevoluteJointDef def, Revolute23& state, Revolute23Group& group,
+                                   int which);
 
 }  // namespace arena
