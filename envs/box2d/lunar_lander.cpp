@@ -203,22 +203,17 @@ void LunarLander::draw(DrawList& out) const {
 
   // The hull and the legs.
   const Color fill = Color::rgb(128, 102, 230), outline = Color::rgb(77, 77, 128);
-  auto body = [&](const b2Body* b) {
-    const b2Transform& xf = b->GetTransform();
-    for (const b2Fixture* f = b->GetFixtureList(); f != nullptr; f = f->GetNext()) {
-      if (f->GetType() != b2Shape::e_polygon) continue;
-      const auto* poly = static_cast<const b2PolygonShape*>(f->GetShape());
-      Vec2 pts[b2_maxPolygonVertices];
-      for (int i = 0; i < poly->m_count; ++i) {
-        const b2Vec2 v = b2Mul(xf, poly->m_vertices[i]);
-        pts[i] = {v.x, v.y};
-      }
-      out.polygon(std::span<const Vec2>(pts, static_cast<std::size_t>(poly->m_count)), fill, outline, 1);
+  const LunarLanderWorld& world = sim_.world();
+  for (const auto id : {LunarLanderWorld::kHull, LunarLanderWorld::kLeg0, LunarLanderWorld::kLeg1}) {
+    const b2Transform& xf = world.transform(id);
+    const b2PolygonShape& poly = world.shape(id);
+    Vec2 pts[b2_maxPolygonVertices];
+    for (int i = 0; i < poly.m_count; ++i) {
+      const b2Vec2 v = b2Mul(xf, poly.m_vertices[i]);
+      pts[i] = {v.x, v.y};
     }
-  };
-  body(sim_.lander());
-  body(sim_.leg(0));
-  body(sim_.leg(1));
+    out.polygon(std::span<const Vec2>(pts, static_cast<std::size_t>(poly.m_count)), fill, outline, 1);
+  }
 
   // Flags at both ends of the helipad: a white pole 50 px tall, a yellow pennant.
   const float y1 = static_cast<float>(sim_.helipad_y()), y2 = y1 + static_cast<float>(50 / kScale);

@@ -2,42 +2,30 @@
 
 namespace arena {
 
-void LunarLanderLegs::init_step(int which, bool touching) {
-  if (initialised_ == 2) initialised_ = 0;  // a new step
-  if (initialised_ == 0) touching_ = false;
-  order_[initialised_++] = which;
-  touching_ = touching_ || touching;
-  step_solved_ = false;
-}
-
-void LunarLanderLegs::solve_velocity(int which, b2Velocity* v, int iterations) {
-  if (converged_iterations_ && initialised_ == 2 && !touching_) {
-    solve_step(v, iterations);
-    step_solved_ = true;
+void LunarLanderLegs::solve_step(int first_joint, int second_joint, b2Velocity* v, int iterations) {
+  Revolute23& first = joints_[first_joint];
+  Revolute23& second = joints_[second_joint];
+  if (!converged_iterations_) {
+    for (int it = 0; it < iterations; ++it) {
+      first.solve_velocity(v);
+      second.solve_velocity(v);
+    }
     return;
   }
-  joints_[which].solve_velocity(v);
-}
-
-// The world's velocity iterations of this step for the two joints, in the
-// island's order, when no contact is solved between them.
-void LunarLanderLegs::solve_step(b2Velocity* v, int iterations) {
-  Revolute23& first = joints_[order_[0]];
-  Revolute23& second = joints_[order_[1]];
-  const int bodies[3] = {first.index_a, first.index_b, second.index_b};  // the hull, then the legs
-  b2Velocity before[3];
-  for (int k = 0; k < 3; ++k) before[k] = v[bodies[k]];
+  // The hull is both joints' body A; the three velocities stay in registers.
+  b2Velocity* const hull_v = &v[first.index_a];
+  b2Velocity* const first_v = &v[first.index_b];
+  b2Velocity* const second_v = &v[second.index_b];
+  b2Velocity hull = *hull_v, leg_first = *first_v, leg_second = *second_v;
   int calm = 0;  // sweeps in a row that left every velocity settled
   int it = 0;
   while (it < iterations) {
-    first.solve_velocity(v);
-    second.solve_velocity(v);
+    const b2Velocity hull_before = hull, first_before = leg_first, second_before = leg_second;
+    first.solve_velocity_full(hull, leg_first);
+    second.solve_velocity_full(hull, leg_second);
     ++it;
-    bool still = true;
-    for (int k = 0; k < 3; ++k) {
-      still = still && settled(v[bodies[k]], before[k]);
-      before[k] = v[bodies[k]];
-    }
+    const bool still =
+        settled(hull, hull_before) && settled(leg_first, first_before) && settled(leg_second, second_before);
     calm = still ? calm + 1 : 0;
     if (calm < 2 || it == iterations) continue;
     // Converged: advance both joints through the remaining iterations, unless
@@ -47,28 +35,24 @@ void LunarLanderLegs::solve_step(b2Velocity* v, int iterations) {
     if (first.plan_converged(rest, a) && second.plan_converged(rest, b)) {
       first.commit(a, rest);
       second.commit(b, rest);
-      return;
+      break;
     }
     calm = 0;
   }
+  first.full_passes += it;
+  second.full_passes += it;
+  *hull_v = hull;
+  *first_v = leg_first;
+  *second_v = leg_second;
 }
 
-void LunarLanderLegs::retire(Revolute23& s) {
+void LunarLanderLegs::reset(int which) {
+  Revolute23& s = joints_[which];
   retired_full_ += s.full_passes;
   retired_repeated_ += s.repeated_passes;
   retired_advanced_ += s.advanced_passes;
   s = Revolute23{};
   s.shortcut = shortcut_;
-}
-
-void LunarLanderLegs::create(b2World& world, b2RevoluteJointDef def, int which) {
-  retire(joints_[which]);
-  create_revolute23(world, def, joints_[which], *this, which);
-}
-
-void LunarLanderLegs::clear() {
-  for (Revolute23& s : joints_) retire(s);
-  initialised_ = 0;
 }
 
 void LunarLanderLegs::set_shortcut(bool on) {

@@ -2,8 +2,8 @@
 //
 // Converged iterations (on by default): while no contact touches the
 // lander or its legs, the world's velocity iterations are the two joints'
-// passes alone, so the first pass of a step runs all of the step's
-// iterations at once. Once a sweep of both joints leaves every velocity
+// passes alone, so the world hands all of a step's iterations over at once.
+// Once a sweep of both joints leaves every velocity
 // within float noise of the previous sweep's (the legs pressed on their
 // limits by motors that are not yet at full torque: the leg's velocity then
 // wanders by a few ulps from pass to pass, so the exact shortcut never
@@ -29,26 +29,24 @@
 
 namespace arena {
 
-class LunarLanderLegs final : public Revolute23Group {
+class LunarLanderLegs {
  public:
-  // Revolute23Group.
-  void init_step(int which, bool touching) override;
-  void solve_velocity(int which, b2Velocity* v, int iterations) override;
-
   LunarLanderLegs() = default;
-  LunarLanderLegs(const LunarLanderLegs&) = delete;  // the joints point into this object
-  LunarLanderLegs& operator=(const LunarLanderLegs&) = delete;
 
-  // Creates leg joint `which` (0 or 1) in `world` with `def` (its userData is
-  // taken over). The joint dies with its bodies.
-  void create(b2World& world, b2RevoluteJointDef def, int which);
-  // Forgets the joints (their bodies were destroyed).
-  void clear();
+  Revolute23& joint(int which) { return joints_[which]; }
+  const Revolute23& joint(int which) const { return joints_[which]; }
+  // Sets joint `which` (0 or 1) up afresh (a new episode).
+  void reset(int which);
+
+  // All of a step's velocity iterations of both joints, `first` solved
+  // before `second` in each, when no contact is solved with them.
+  void solve_step(int first, int second, b2Velocity* v, int iterations);
 
   // Tests: false runs every velocity pass in full (the shortcut is exact).
   void set_shortcut(bool on);
   // Tests: false solves every iteration, without converged iterations.
   void set_converged_iterations(bool on) { converged_iterations_ = on; }
+  bool converged_iterations() const { return converged_iterations_; }
   // Velocity passes run in full and repeated by the shortcut, so far.
   std::int64_t full_passes() const { return joints_[0].full_passes + joints_[1].full_passes + retired_full_; }
   std::int64_t repeated_passes() const {
@@ -60,19 +58,10 @@ class LunarLanderLegs final : public Revolute23Group {
   }
 
  private:
-  // All of a step's velocity iterations of both joints (no contact in the island).
-  void solve_step(b2Velocity* v, int iterations);
-  void retire(Revolute23& s);
-
   Revolute23 joints_[2];
   bool shortcut_ = true;
   bool converged_iterations_ = true;
-  // This step: the joints in the island's order and whether a contact
-  // touches their bodies (step_solved_, inherited: whether its iterations are done).
-  int order_[2] = {0, 1};
-  int initialised_ = 0;
-  bool touching_ = false;
-  std::int64_t retired_full_ = 0, retired_repeated_ = 0, retired_advanced_ = 0;  // joints already destroyed
+  std::int64_t retired_full_ = 0, retired_repeated_ = 0, retired_advanced_ = 0;  // earlier episodes' joints
 };
 
 }  // namespace arena

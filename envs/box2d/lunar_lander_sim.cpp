@@ -47,49 +47,31 @@ LunarLanderThrottle LunarLanderThrottle::continuous(double main, double lateral)
 }
 
 LunarLanderSim::LunarLanderSim(const LunarLanderConfig& config) : config_(config), world_(vec(0.0, config.gravity)) {
-  world_.SetContactListener(&listener_);
+  world_.set_listener(&listener_);
 }
 
-LunarLanderSim::~LunarLanderSim() {
-  // The world destroys its bodies; the listener must not hear about it.
-  world_.SetContactListener(nullptr);
+LunarLanderSim::~LunarLanderSim() = default;
+
+void LunarLanderSim::Listener::begin_contact(int body) {
+  if (body == LunarLanderWorld::kHull) sim_->game_over_ = true;
+  if (body == LunarLanderWorld::kLeg0) sim_->leg_contact_[0] = true;
+  if (body == LunarLanderWorld::kLeg1) sim_->leg_contact_[1] = true;
 }
 
-void LunarLanderSim::Listener::BeginContact(b2Contact* contact) {
-  const b2Body* a = contact->GetFixtureA()->GetBody();
-  const b2Body* b = contact->GetFixtureB()->GetBody();
-  if (a == sim_->lander_ || b == sim_->lander_) sim_->game_over_ = true;
-  for (int i = 0; i < 2; ++i)
-    if (a == sim_->legs_[i] || b == sim_->legs_[i]) sim_->leg_contact_[i] = true;
-}
-
-void LunarLanderSim::Listener::EndContact(b2Contact* contact) {
-  const b2Body* a = contact->GetFixtureA()->GetBody();
-  const b2Body* b = contact->GetFixtureB()->GetBody();
-  for (int i = 0; i < 2; ++i)
-    if (a == sim_->legs_[i] || b == sim_->legs_[i]) sim_->leg_contact_[i] = false;
-}
-
-void LunarLanderSim::destroy_bodies() {
-  if (moon_ == nullptr) return;
-  world_.SetContactListener(nullptr);  // as Gymnasium's _destroy: no EndContact for the dying contacts
-  world_.DestroyBody(moon_);
-  world_.DestroyBody(lander_);
-  world_.DestroyBody(legs_[0]);  // its joint goes with it
-  world_.DestroyBody(legs_[1]);
-  moon_ = lander_ = legs_[0] = legs_[1] = nullptr;
-  leg_joints_.clear();
-  world_.SetContactListener(&listener_);
+void LunarLanderSim::Listener::end_contact(int body) {
+  if (body == LunarLanderWorld::kLeg0) sim_->leg_contact_[0] = false;
+  if (body == LunarLanderWorld::kLeg1) sim_->leg_contact_[1] = false;
 }
 
 // Gymnasium 1.x builds a new b2World per reset; this reuses one world, whose
-// state after the bodies are destroyed is empty again: no bodies, contacts or
-// proxies, an empty broad-phase tree (so new proxies build the same tree), and
-// the first step's warm-starting ratio only scales impulses that are still
-// zero. Episodes are therefore independent of what ran before (tested), and
-// the block allocator keeps its chunks, so steps stop allocating once warm.
+// state after clear() is empty again: no bodies, contacts or proxies, an
+// empty broad-phase tree (so new proxies build the same tree), and the first
+// step's warm-starting ratio only scales impulses that are still zero.
+// Episodes are therefore independent of what ran before (tested), and the
+// broad-phase keeps its buffers, so steps stop allocating once warm.
 void LunarLanderSim::reset(RandomSource& random) {
-  destroy_bodies();
+  world_.clear();  // no end-of-contact events, as Gymnasium's _destroy
+  has_episode_ = true;
   game_over_ = false;
   has_prev_shaping_ = false;
   prev_shaping_ = 0;
@@ -112,50 +94,26 @@ void LunarLanderSim::reset(RandomSource& random) {
     smooth_y_[i] = 0.33 * (before + height[i] + height[i + 1]);
   }
 
-  b2BodyDef moon_def;  // static
-  moon_ = world_.CreateBody(&moon_def);
-  {
-    b2EdgeShape bottom;
-    bottom.SetTwoSided(vec(0, 0), vec(kW, 0));
-    b2FixtureDef fd;  // pybox2d's default fixture: friction 0.2, density 0
-    fd.shape = &bottom;
-    moon_->CreateFixture(&fd);
-  }
-  for (int i = 0; i < kChunks - 1; ++i) {
-    b2EdgeShape edge;
-    edge.SetTwoSided(vec(chunk_x_[i], smooth_y_[i]), vec(chunk_x_[i + 1], smooth_y_[i + 1]));
-    b2FixtureDef fd;
-    fd.shape = &edge;
-    fd.density = 0;
-    fd.friction = 0.1f;
-    moon_->CreateFixture(&fd);
-  }
+  // The ground: pybox2d's default fixture (friction 0.2) along the bottom,
+  // then the terrain's edges.
+  world_.add_edge(vec(0, 0), vec(kW, 0), 0.2f);
+  for (int i = 0; i < kChunks - 1; ++i)
+    world_.add_edge(vec(chunk_x_[i], smooth_y_[i]), vec(chunk_x_[i + 1], smooth_y_[i + 1]), 0.1f);
 
   // The lander, with its random push.
   const double initial_y = kViewportH / kScale;
   const double initial_x = kViewportW / kScale / 2;
   {
-    b2BodyDef bd;
-    bd.type = b2_dynamicBody;
-    bd.position = vec(initial_x, initial_y);
-    bd.angle = 0.0f;
-    lander_ = world_.CreateBody(&bd);
     b2Vec2 vertices[6];
     for (int i = 0; i < 6; ++i) vertices[i] = vec(kLanderPoly[i][0] / kScale, kLanderPoly[i][1] / kScale);
     b2PolygonShape hull;
     hull.Set(vertices, 6);
-    b2FixtureDef fd;
-    fd.shape = &hull;
-    fd.density = 5.0f;
-    fd.friction = 0.1f;
-    fd.filter.categoryBits = 0x0010;
-    fd.filter.maskBits = 0x001;  // collides with the ground only
-    fd.restitution = 0.0f;
-    lander_->CreateFixture(&fd);
+    // Density 5, friction 0.1, restitution 0; it collides with the ground only.
+    world_.add_body(LunarLanderWorld::kHull, vec(initial_x, initial_y), 0.0f, hull, 5.0f, 0.1f);
   }
   const double fx = random.uniform(-kInitialRandom, kInitialRandom);
   const double fy = random.uniform(-kInitialRandom, kInitialRandom);
-  lander_->ApplyForceToCenter(vec(fx, fy), true);
+  world_.apply_force_to_center(LunarLanderWorld::kHull, vec(fx, fy));
 
   if (config_.enable_wind) {  // v3: the wind pattern's offsets are drawn at every reset
     wind_idx_ = random.integers(-9999, 9999);
@@ -165,24 +123,14 @@ void LunarLanderSim::reset(RandomSource& random) {
   // The legs: motorised revolute joints within limits, pressing outwards.
   for (int k = 0; k < 2; ++k) {
     const int i = k == 0 ? -1 : +1;
-    b2BodyDef bd;
-    bd.type = b2_dynamicBody;
-    bd.position = vec(initial_x - i * kLegAway / kScale, initial_y);
-    bd.angle = static_cast<float>(i * 0.05);
-    legs_[k] = world_.CreateBody(&bd);
     b2PolygonShape box;
     box.SetAsBox(static_cast<float>(kLegW / kScale), static_cast<float>(kLegH / kScale));
-    b2FixtureDef fd;
-    fd.shape = &box;
-    fd.density = 1.0f;
-    fd.restitution = 0.0f;
-    fd.filter.categoryBits = 0x0020;
-    fd.filter.maskBits = 0x001;
-    legs_[k]->CreateFixture(&fd);
+    // Density 1, pybox2d's default friction 0.2, restitution 0; ground only.
+    const auto leg = static_cast<LunarLanderWorld::BodyId>(LunarLanderWorld::kLeg0 + k);
+    world_.add_body(leg, vec(initial_x - i * kLegAway / kScale, initial_y), static_cast<float>(i * 0.05), box, 1.0f,
+                    0.2f);
 
     b2RevoluteJointDef rjd;
-    rjd.bodyA = lander_;
-    rjd.bodyB = legs_[k];
     rjd.localAnchorA = vec(0, 0);
     rjd.localAnchorB = vec(i * kLegAway / kScale, kLegDown / kScale);
     rjd.referenceAngle = static_cast<float>(i * 0.05);  // pybox2d: bodyB.angle - bodyA.angle
@@ -197,7 +145,7 @@ void LunarLanderSim::reset(RandomSource& random) {
       rjd.lowerAngle = static_cast<float>(-0.9);
       rjd.upperAngle = static_cast<float>(-0.9 + 0.5);
     }
-    leg_joints_.create(world_, rjd, k);  // solved as Box2D 2.3 does (lunar_lander_legs.h)
+    world_.add_leg_joint(k, rjd);  // solved as Box2D 2.3 does (revolute23.h)
   }
 
   // Gymnasium's reset() returns the observation of a no-op step.
@@ -218,29 +166,30 @@ void LunarLanderSim::launch_particle(double x, double y, double impulse_x, doubl
 }
 
 LunarLanderOutcome LunarLanderSim::step(const LunarLanderThrottle& throttle, RandomSource& random) {
-  if (lander_ == nullptr) throw std::logic_error("LunarLanderSim::step() before reset()");
+  if (!has_episode_) throw std::logic_error("LunarLanderSim::step() before reset()");
   // Wind and turbulence, while no leg touches the ground.
   if (config_.enable_wind && !(leg_contact_[0] || leg_contact_[1])) {
     const double wi = static_cast<double>(wind_idx_);
     const double wind_mag =
         std::tanh(std::sin(0.02 * wi) + std::sin(std::numbers::pi * 0.01 * wi)) * config_.wind_power;
     ++wind_idx_;
-    lander_->ApplyForceToCenter(vec(wind_mag, 0.0), true);
+    world_.apply_force_to_center(LunarLanderWorld::kHull, vec(wind_mag, 0.0));
     const double ti = static_cast<double>(torque_idx_);
     const double torque_mag =
         std::tanh(std::sin(0.02 * ti) + std::sin(std::numbers::pi * 0.01 * ti)) * config_.turbulence_power;
     ++torque_idx_;
-    lander_->ApplyTorque(static_cast<float>(torque_mag), true);
+    world_.apply_torque(LunarLanderWorld::kHull, static_cast<float>(torque_mag));
   }
 
   // Engines: impulses at dispersed points of the hull (Gymnasium's geometry,
   // including its side-engine height of 17 px for x and 14 px for y).
-  const double angle = lander_->GetAngle();
+  constexpr auto kHull = LunarLanderWorld::kHull;
+  const double angle = world_.angle(kHull);
   const double tip0 = std::sin(angle), tip1 = std::cos(angle);
   const double side0 = -tip1, side1 = tip0;
   const double d0 = random.uniform(-1.0, +1.0) / kScale;
   const double d1 = random.uniform(-1.0, +1.0) / kScale;
-  const b2Vec2 position = lander_->GetPosition();
+  const b2Vec2 position = world_.position(kHull);
   const double px = position.x, py = position.y;
 
   const double m_power = throttle.main;
@@ -249,8 +198,8 @@ LunarLanderOutcome LunarLanderSim::step(const LunarLanderThrottle& throttle, Ran
     const double oy = -tip1 * (kMainEngineYLocation / kScale + 2 * d0) - side1 * d1;
     const double ix = px + ox, iy = py + oy;
     launch_particle(ix, iy, ox * kMainEnginePower * m_power, oy * kMainEnginePower * m_power, 3.5, m_power);
-    lander_->ApplyLinearImpulse(vec(-ox * kMainEnginePower * m_power, -oy * kMainEnginePower * m_power), vec(ix, iy),
-                                true);
+    world_.apply_linear_impulse(kHull, vec(-ox * kMainEnginePower * m_power, -oy * kMainEnginePower * m_power),
+                                vec(ix, iy));
   }
 
   const double s_power = throttle.side;
@@ -261,23 +210,23 @@ LunarLanderOutcome LunarLanderSim::step(const LunarLanderThrottle& throttle, Ran
     const double ix = px + ox - tip0 * 17 / kScale;
     const double iy = py + oy + tip1 * kSideEngineHeight / kScale;
     launch_particle(ix, iy, ox * kSideEnginePower * s_power, oy * kSideEnginePower * s_power, 0.7, s_power);
-    lander_->ApplyLinearImpulse(vec(-ox * kSideEnginePower * s_power, -oy * kSideEnginePower * s_power), vec(ix, iy),
-                                true);
+    world_.apply_linear_impulse(kHull, vec(-ox * kSideEnginePower * s_power, -oy * kSideEnginePower * s_power),
+                                vec(ix, iy));
   }
 
-  world_.Step(static_cast<float>(1.0 / kFps), 6 * 30, 2 * 30);
+  world_.step(static_cast<float>(1.0 / kFps), 6 * 30, 2 * 30);
   ++steps_;
 
   // The observation, in float64 from the float32 bodies as Gymnasium does.
-  const b2Vec2 pos = lander_->GetPosition();
-  const b2Vec2 vel = lander_->GetLinearVelocity();
+  const b2Vec2 pos = world_.position(kHull);
+  const b2Vec2 vel = world_.linear_velocity(kHull);
   const double state[8] = {
       (pos.x - kViewportW / kScale / 2) / (kViewportW / kScale / 2),
       (pos.y - (helipad_y_ + kLegDown / kScale)) / (kViewportH / kScale / 2),
       vel.x * (kViewportW / kScale / 2) / kFps,
       vel.y * (kViewportH / kScale / 2) / kFps,
-      static_cast<double>(lander_->GetAngle()),
-      20.0 * lander_->GetAngularVelocity() / kFps,
+      static_cast<double>(world_.angle(kHull)),
+      20.0 * world_.angular_velocity(kHull) / kFps,
       leg_contact_[0] ? 1.0 : 0.0,
       leg_contact_[1] ? 1.0 : 0.0,
   };
@@ -299,7 +248,7 @@ LunarLanderOutcome LunarLanderSim::step(const LunarLanderThrottle& throttle, Ran
     out.terminated = true;
     reward = -100;
   }
-  if (!lander_->IsAwake()) {
+  if (!world_.awake(kHull)) {
     out.terminated = true;
     reward = +100;
   }

@@ -12,13 +12,15 @@
 //
 // Gymnasium computes in float64 around Box2D's float32 bodies; so does this
 // class, rounding to float32 exactly where pybox2d does (impulses, points,
-// forces). Two things make Box2D 2.4.1 behave as Gymnasium's pybox2d 2.3.10:
-// the leg joints get pybox2d's reference angle (bodyB.angle - bodyA.angle,
-// which pybox2d's revoluteJointDef sets when given both bodies; Box2D's own
-// default is 0, which moves the legs' limits by 0.05 rad), and they are
-// solved with Box2D 2.3's revolute-joint algorithm (lunar_lander_legs.h).
-// Replayed Gymnasium episodes then agree to ~1e-6 until the ground is
-// touched, and mostly to their end; what remains is 2.4.1's edge collision.
+// forces). The physics is Box2D 2.4.1's world step, run by
+// LunarLanderWorld on plain data (lunar_lander_world.h), with two things
+// that make it behave as Gymnasium's pybox2d 2.3.10: the leg joints get
+// pybox2d's reference angle (bodyB.angle - bodyA.angle, which pybox2d's
+// revoluteJointDef sets when given both bodies; Box2D's own default is 0,
+// which moves the legs' limits by 0.05 rad), and they are solved with Box2D
+// 2.3's revolute-joint algorithm (revolute23.h). Replayed Gymnasium episodes
+// then agree to ~1e-5 until the ground is touched, and mostly to their end;
+// what remains is 2.4.1's edge collision.
 //
 // Engine particles are not simulated: in Gymnasium they are separate bodies
 // that collide with the ground only, never with the lander, so they do not
@@ -31,7 +33,7 @@
 #include <array>
 #include <cstdint>
 
-#include "envs/box2d/lunar_lander_legs.h"
+#include "envs/box2d/lunar_lander_world.h"
 #include "envs/core/rng.h"
 
 namespace arena {
@@ -128,13 +130,13 @@ class LunarLanderSim {
   double shaping() const { return prev_shaping_; }
   bool game_over() const { return game_over_; }
   bool leg_contact(int i) const { return leg_contact_[i]; }
-  bool awake() const { return lander_ != nullptr && lander_->IsAwake(); }
+  bool awake() const { return has_episode_ && world_.awake(LunarLanderWorld::kHull); }
   std::int64_t steps() const { return steps_; }  // steps since reset, the no-op one included
 
   // For drawing.
-  bool has_episode() const { return lander_ != nullptr; }
-  const b2Body* lander() const { return lander_; }
-  const b2Body* leg(int i) const { return legs_[i]; }
+  bool has_episode() const { return has_episode_; }
+  // The bodies (LunarLanderWorld::kHull, kLeg0, kLeg1): transforms and shapes.
+  const LunarLanderWorld& world() const { return world_; }
   // The terrain's polyline: kChunks points (x, smoothed height).
   const std::array<double, lunar_lander::kChunks>& terrain_x() const { return chunk_x_; }
   const std::array<double, lunar_lander::kChunks>& terrain_y() const { return smooth_y_; }
@@ -143,35 +145,31 @@ class LunarLanderSim {
   double helipad_y() const { return helipad_y_; }
   const std::array<LunarLanderParticle, kMaxParticles>& particles() const { return particles_; }
   double gravity() const { return config_.gravity; }
-  const LunarLanderLegs& leg_joints() const { return leg_joints_; }
+  const LunarLanderLegs& leg_joints() const { return world_.legs(); }
   // Tests: false runs every leg-joint velocity pass in full, without the
-  // exact shortcut of lunar_lander_legs.h.
-  void set_leg_shortcut(bool on) { leg_joints_.set_shortcut(on); }
+  // exact shortcut of revolute23.h.
+  void set_leg_shortcut(bool on) { world_.legs().set_shortcut(on); }
   // Tests: false solves every velocity iteration of the leg joints, without
   // the converged iterations of lunar_lander_legs.h (on by default).
-  void set_leg_converged_iterations(bool on) { leg_joints_.set_converged_iterations(on); }
+  void set_leg_converged_iterations(bool on) { world_.legs().set_converged_iterations(on); }
 
  private:
-  class Listener : public b2ContactListener {
+  class Listener : public LunarLanderWorld::Listener {
    public:
     explicit Listener(LunarLanderSim* sim) : sim_(sim) {}
-    void BeginContact(b2Contact* contact) override;
-    void EndContact(b2Contact* contact) override;
+    void begin_contact(int body) override;
+    void end_contact(int body) override;
 
    private:
     LunarLanderSim* sim_;
   };
 
-  void destroy_bodies();
   void launch_particle(double x, double y, double impulse_x, double impulse_y, double density, double ttl);
 
   LunarLanderConfig config_;
-  b2World world_;
+  LunarLanderWorld world_;
   Listener listener_{this};
-  b2Body* moon_ = nullptr;
-  b2Body* lander_ = nullptr;
-  b2Body* legs_[2] = {nullptr, nullptr};
-  LunarLanderLegs leg_joints_;
+  bool has_episode_ = false;
 
   bool game_over_ = false;
   bool leg_contact_[2] = {false, false};

@@ -6,190 +6,7 @@
 
 namespace arena {
 
-// A b2RevoluteJoint whose solver hooks run Box2D 2.3's algorithm on the
-// Revolute23 its user data points to. It adds no data members: it is
-// constructed in the block the world allocated for the b2RevoluteJoint it
-// replaces, and the world frees that block as a b2RevoluteJoint's.
-class RevoluteJoint23 final : public b2RevoluteJoint {
- public:
-  static b2RevoluteJoint* create(b2World& world, const b2RevoluteJointDef& def) {
-    static_assert(sizeof(RevoluteJoint23) == sizeof(b2RevoluteJoint));
-    b2Joint* joint = world.CreateJoint(&def);
-    // What CreateJoint linked: the world's joint list (the new joint is its
-    // head) and both bodies' joint-edge lists (the new edges are their heads).
-    b2Joint* const next = joint->GetNext();
-    const b2JointEdge edge_a = *def.bodyA->GetJointList();
-    const b2JointEdge edge_b = *def.bodyB->GetJointList();
-    auto* j = new (joint) RevoluteJoint23(&def);  // the same address: the links stay valid
-    j->m_next = next;
-    j->m_edgeA = edge_a;
-    j->m_edgeB = edge_b;
-    return j;
-  }
-
- private:
-  explicit RevoluteJoint23(const b2RevoluteJointDef* def) : b2RevoluteJoint(def) {}
-  Revolute23& solver() const { return *reinterpret_cast<Revolute23*>(m_userData.pointer); }
-
-  void InitVelocityConstraints(const b2SolverData& data) override {
-    // 2.4.1's own initialisation computes what 2.3's computes the same way
-    // (island indices, centres, inverse masses and inertias, rA, rB), which a
-    // subclass cannot read from the bodies; without warm starting it leaves
-    // the velocities alone. Its own impulses are not used.
-    b2SolverData cold = data;
-    cold.step.warmStarting = false;
-    b2RevoluteJoint::InitVelocityConstraints(cold);
-
-    Revolute23& s = solver();
-    s.begin_step();
-    s.index_a = m_indexA;
-    s.index_b = m_indexB;
-    s.mA = m_invMassA;
-    s.mB = m_invMassB;
-    s.iA = m_invIA;
-    s.iB = m_invIB;
-    s.rA = m_rA;
-    s.rB = m_rB;
-    const float mA = s.mA, mB = s.mB, iA = s.iA, iB = s.iB;
-    const b2Vec2 rA = s.rA, rB = s.rB;
-    s.fixed_rotation = (iA + iB == 0.0f);
-    s.K.ex.x = mA + mB + rA.y * rA.y * iA + rB.y * rB.y * iB;
-    s.K.ey.x = -rA.y * rA.x * iA - rB.y * rB.x * iB;
-    s.K.ez.x = -rA.y * iA - rB.y * iB;
-    s.K.ex.y = s.K.ey.x;
-    s.K.ey.y = mA + mB + rA.x * rA.x * iA + rB.x * rB.x * iB;
-    s.K.ez.y = rA.x * iA + rB.x * iB;
-    s.K.ex.z = s.K.ez.x;
-    s.K.ey.z = s.K.ez.y;
-    s.K.ez.z = iA + iB;
-    s.motor_mass = iA + iB;
-    if (s.motor_mass > 0.0f) s.motor_mass = 1.0f / s.motor_mass;
-    s.motor = m_enableMotor;
-    s.limit = m_enableLimit;
-    s.motor_speed = m_motorSpeed;
-    s.max_motor_impulse = data.step.dt * m_maxMotorTorque;
-    if (!s.motor || s.fixed_rotation) s.motor_impulse = 0.0f;
-
-    if (s.limit && !s.fixed_rotation) {
-      const float joint_angle = data.positions[m_indexB].a - data.positions[m_indexA].a - m_referenceAngle;
-      if (b2Abs(m_upperAngle - m_lowerAngle) < 2.0f * b2_angularSlop) {
-        s.state = Revolute23::kEqual;
-      } else if (joint_angle <= m_lowerAngle) {
-        if (s.state != Revolute23::kAtLower) s.impulse.z = 0.0f;
-        s.state = Revolute23::kAtLower;
-      } else if (joint_angle >= m_upperAngle) {
-        if (s.state != Revolute23::kAtUpper) s.impulse.z = 0.0f;
-        s.state = Revolute23::kAtUpper;
-      } else {
-        s.state = Revolute23::kInactive;
-        s.impulse.z = 0.0f;
-      }
-    } else {
-      s.state = Revolute23::kInactive;
-    }
-
-    b2Velocity& a = data.velocities[m_indexA];
-    b2Velocity& b = data.velocities[m_indexB];
-    if (data.step.warmStarting) {
-      s.impulse *= data.step.dtRatio;
-      s.motor_impulse *= data.step.dtRatio;
-      const b2Vec2 P(s.impulse.x, s.impulse.y);
-      a.v -= mA * P;
-      a.w -= iA * (b2Cross(rA, P) + s.motor_impulse + s.impulse.z);
-      b.v += mB * P;
-      b.w += iB * (b2Cross(rB, P) + s.motor_impulse + s.impulse.z);
-    } else {
-      s.impulse.SetZero();
-      s.motor_impulse = 0.0f;
-    }
-    s.group->init_step(s.which, touching(m_bodyA) || touching(m_bodyB));
-  }
-
-  void SolveVelocityConstraints(const b2SolverData& data) override {
-    Revolute23& s = solver();
-    if (!s.group->step_solved()) s.group->solve_velocity(s.which, data.velocities, data.step.velocityIterations);
-  }
-
-  // A contact of `body` that the world's island solver includes.
-  static bool touching(b2Body* body) {
-    for (b2ContactEdge* e = body->GetContactList(); e != nullptr; e = e->next)
-      if (e->contact->IsEnabled() && e->contact->IsTouching()) return true;
-    return false;
-  }
-
-  // 2.3's position pass: the angle limit first (with slop, bounded), then the point.
-  bool SolvePositionConstraints(const b2SolverData& data) override {
-    const Revolute23& s = solver();
-    b2Vec2 cA = data.positions[m_indexA].c, cB = data.positions[m_indexB].c;
-    float aA = data.positions[m_indexA].a, aB = data.positions[m_indexB].a;
-    b2Rot qA(aA), qB(aB);
-    float angular_error = 0.0f;
-    const bool fixed_rotation = (m_invIA + m_invIB == 0.0f);
-
-    if (s.limit && s.state != Revolute23::kInactive && !fixed_rotation) {
-      const float angle = aB - aA - m_referenceAngle;
-      float limit_impulse = 0.0f;
-      if (s.state == Revolute23::kEqual) {
-        const float C = b2Clamp(angle - m_lowerAngle, -b2_maxAngularCorrection, b2_maxAngularCorrection);
-        limit_impulse = -s.motor_mass * C;
-        angular_error = b2Abs(C);
-      } else if (s.state == Revolute23::kAtLower) {
-        float C = angle - m_lowerAngle;
-        angular_error = -C;
-        C = b2Clamp(C + b2_angularSlop, -b2_maxAngularCorrection, 0.0f);
-        limit_impulse = -s.motor_mass * C;
-      } else {
-        float C = angle - m_upperAngle;
-        angular_error = C;
-        C = b2Clamp(C - b2_angularSlop, 0.0f, b2_maxAngularCorrection);
-        limit_impulse = -s.motor_mass * C;
-      }
-      aA -= m_invIA * limit_impulse;
-      aB += m_invIB * limit_impulse;
-    }
-
-    qA.Set(aA);
-    qB.Set(aB);
-    const b2Vec2 rA = b2Mul(qA, m_localAnchorA - m_localCenterA);
-    const b2Vec2 rB = b2Mul(qB, m_localAnchorB - m_localCenterB);
-    const b2Vec2 C = cB + rB - cA - rA;
-    const float position_error = C.Length();
-    const float mA = m_invMassA, mB = m_invMassB, iA = m_invIA, iB = m_invIB;
-    b2Mat22 K;
-    K.ex.x = mA + mB + iA * rA.y * rA.y + iB * rB.y * rB.y;
-    K.ex.y = -iA * rA.x * rA.y - iB * rB.x * rB.y;
-    K.ey.x = K.ex.y;
-    K.ey.y = mA + mB + iA * rA.x * rA.x + iB * rB.x * rB.x;
-    const b2Vec2 impulse = -K.Solve(C);
-    cA -= mA * impulse;
-    aA -= iA * b2Cross(rA, impulse);
-    cB += mB * impulse;
-    aB += iB * b2Cross(rB, impulse);
-
-    data.positions[m_indexA].c = cA;
-    data.positions[m_indexA].a = aA;
-    data.positions[m_indexB].c = cB;
-    data.positions[m_indexB].a = aB;
-    return position_error <= b2_linearSlop && angular_error <= b2_angularSlop;
-  }
-};
-
 namespace {
-
-// b2Mat33::Solve33 and Solve22 (Box2D's, the same in 2.3 and 2.4.1), inline.
-inline b2Vec3 solve33(const b2Mat33& m, const b2Vec3& b) {
-  float det = b2Dot(m.ex, b2Cross(m.ey, m.ez));
-  if (det != 0.0f) det = 1.0f / det;
-  return b2Vec3(det * b2Dot(b, b2Cross(m.ey, m.ez)), det * b2Dot(m.ex, b2Cross(b, m.ez)),
-                det * b2Dot(m.ex, b2Cross(m.ey, b)));
-}
-
-inline b2Vec2 solve22(const b2Mat33& m, const b2Vec2& b) {
-  const float a11 = m.ex.x, a12 = m.ey.x, a21 = m.ex.y, a22 = m.ey.y;
-  float det = a11 * a22 - a12 * a21;
-  if (det != 0.0f) det = 1.0f / det;
-  return b2Vec2(det * (a22 * b.x - a12 * b.y), det * (a11 * b.y - a21 * b.x));
-}
 
 bool same(float a, float b) { return std::bit_cast<std::uint32_t>(a) == std::bit_cast<std::uint32_t>(b); }
 bool same(const b2Velocity& a, const b2Velocity& b) {
@@ -198,78 +15,125 @@ bool same(const b2Velocity& a, const b2Velocity& b) {
 
 }  // namespace
 
-// The pass in full, remembering what the cache needs.
-void Revolute23::solve_velocity_full(b2Velocity& a, b2Velocity& b) {
-  PassCache& c = cache_;
-  c.in_a = a;
-  c.in_b = b;
-  b2Vec2 vA = a.v, vB = b.v;
-  float wA = a.w, wB = b.w;
+// 2.3's InitVelocityConstraints; the anchors' arms as 2.4.1 computes them,
+// which is 2.3's arithmetic.
+void Revolute23::init_velocity(const b2TimeStep& step, const Bodies& bodies, const b2Position* p, b2Velocity* v) {
+  cache_.valid = false;
+  index_a = bodies.index_a;
+  index_b = bodies.index_b;
+  local_center_a = bodies.local_center_a;
+  local_center_b = bodies.local_center_b;
+  mA = bodies.inv_mass_a;
+  mB = bodies.inv_mass_b;
+  iA = bodies.inv_i_a;
+  iB = bodies.inv_i_b;
+  const float aA = p[index_a].a, aB = p[index_b].a;
+  const b2Rot qA(aA), qB(aB);
+  rA = b2Mul(qA, local_anchor_a - local_center_a);
+  rB = b2Mul(qB, local_anchor_b - local_center_b);
 
-  if (motor && state != kEqual && !fixed_rotation) {
-    const float Cdot = wB - wA - motor_speed;
-    float imp = -motor_mass * Cdot;
-    c.motor_step = imp;
-    const float old_impulse = motor_impulse;
-    motor_impulse = b2Clamp(motor_impulse + imp, -max_motor_impulse, max_motor_impulse);
-    imp = motor_impulse - old_impulse;
-    c.motor_applied = imp;
-    wA -= iA * imp;
-    wB += iB * imp;
+  fixed_rotation = (iA + iB == 0.0f);
+  K.ex.x = mA + mB + rA.y * rA.y * iA + rB.y * rB.y * iB;
+  K.ey.x = -rA.y * rA.x * iA - rB.y * rB.x * iB;
+  K.ez.x = -rA.y * iA - rB.y * iB;
+  K.ex.y = K.ey.x;
+  K.ey.y = mA + mB + rA.x * rA.x * iA + rB.x * rB.x * iB;
+  K.ez.y = rA.x * iA + rB.x * iB;
+  K.ex.z = K.ez.x;
+  K.ey.z = K.ez.y;
+  K.ez.z = iA + iB;
+  motor_mass = iA + iB;
+  if (motor_mass > 0.0f) motor_mass = 1.0f / motor_mass;
+  motor = enable_motor;
+  limit = enable_limit;
+  max_motor_impulse = step.dt * max_motor_torque;
+  if (!motor || fixed_rotation) motor_impulse = 0.0f;
+
+  if (limit && !fixed_rotation) {
+    const float joint_angle = aB - aA - reference_angle;
+    if (b2Abs(upper_angle - lower_angle) < 2.0f * b2_angularSlop) {
+      state = kEqual;
+    } else if (joint_angle <= lower_angle) {
+      if (state != kAtLower) impulse.z = 0.0f;
+      state = kAtLower;
+    } else if (joint_angle >= upper_angle) {
+      if (state != kAtUpper) impulse.z = 0.0f;
+      state = kAtUpper;
+    } else {
+      state = kInactive;
+      impulse.z = 0.0f;
+    }
+  } else {
+    state = kInactive;
   }
+
+  b2Velocity& a = v[index_a];
+  b2Velocity& b = v[index_b];
+  if (step.warmStarting) {
+    impulse *= step.dtRatio;
+    motor_impulse *= step.dtRatio;
+    const b2Vec2 P(impulse.x, impulse.y);
+    a.v -= mA * P;
+    a.w -= iA * (b2Cross(rA, P) + motor_impulse + impulse.z);
+    b.v += mB * P;
+    b.w += iB * (b2Cross(rB, P) + motor_impulse + impulse.z);
+  } else {
+    impulse.SetZero();
+    motor_impulse = 0.0f;
+  }
+}
+
+// 2.3's position pass: the angle limit first (with slop, bounded), then the point.
+bool Revolute23::solve_position(b2Position* p) const {
+  b2Vec2 cA = p[index_a].c, cB = p[index_b].c;
+  float aA = p[index_a].a, aB = p[index_b].a;
+  b2Rot qA(aA), qB(aB);
+  float angular_error = 0.0f;
 
   if (limit && state != kInactive && !fixed_rotation) {
-    // The point and the limit together; a one-sided limit only pushes away.
-    const b2Vec2 Cdot1 = vB + b2Cross(wB, rB) - vA - b2Cross(wA, rA);
-    const float Cdot2 = wB - wA;
-    b2Vec3 imp = -solve33(K, b2Vec3(Cdot1.x, Cdot1.y, Cdot2));
-    c.block = imp;
-    c.z_before = impulse.z;
-    c.reduced = false;
+    const float angle = aB - aA - reference_angle;
+    float limit_impulse = 0.0f;
     if (state == kEqual) {
-      impulse += imp;
+      const float C = b2Clamp(angle - lower_angle, -b2_maxAngularCorrection, b2_maxAngularCorrection);
+      limit_impulse = -motor_mass * C;
+      angular_error = b2Abs(C);
+    } else if (state == kAtLower) {
+      float C = angle - lower_angle;
+      angular_error = -C;
+      C = b2Clamp(C + b2_angularSlop, -b2_maxAngularCorrection, 0.0f);
+      limit_impulse = -motor_mass * C;
     } else {
-      const float new_impulse = impulse.z + imp.z;
-      if ((state == kAtLower && new_impulse < 0.0f) || (state == kAtUpper && new_impulse > 0.0f)) {
-        const b2Vec2 rhs = -Cdot1 + impulse.z * b2Vec2(K.ez.x, K.ez.y);
-        const b2Vec2 reduced = solve22(K, rhs);
-        imp.x = reduced.x;
-        imp.y = reduced.y;
-        imp.z = -impulse.z;
-        impulse.x += reduced.x;
-        impulse.y += reduced.y;
-        impulse.z = 0.0f;
-        c.reduced = true;
-        c.block = imp;
-      } else {
-        impulse += imp;
-      }
+      float C = angle - upper_angle;
+      angular_error = C;
+      C = b2Clamp(C - b2_angularSlop, 0.0f, b2_maxAngularCorrection);
+      limit_impulse = -motor_mass * C;
     }
-    const b2Vec2 P(imp.x, imp.y);
-    vA -= mA * P;
-    wA -= iA * (b2Cross(rA, P) + imp.z);
-    vB += mB * P;
-    wB += iB * (b2Cross(rB, P) + imp.z);
-  } else {
-    // The point alone.
-    const b2Vec2 Cdot = vB + b2Cross(wB, rB) - vA - b2Cross(wA, rA);
-    const b2Vec2 imp = solve22(K, -Cdot);
-    c.block = b2Vec3(imp.x, imp.y, 0.0f);
-    impulse.x += imp.x;
-    impulse.y += imp.y;
-    vA -= mA * imp;
-    wA -= iA * b2Cross(rA, imp);
-    vB += mB * imp;
-    wB += iB * b2Cross(rB, imp);
+    aA -= iA * limit_impulse;
+    aB += iB * limit_impulse;
   }
 
-  a.v = vA;
-  a.w = wA;
-  b.v = vB;
-  b.w = wB;
-  c.out_a = a;
-  c.out_b = b;
-  c.valid = true;
+  qA.Set(aA);
+  qB.Set(aB);
+  const b2Vec2 ra = b2Mul(qA, local_anchor_a - local_center_a);
+  const b2Vec2 rb = b2Mul(qB, local_anchor_b - local_center_b);
+  const b2Vec2 C = cB + rb - cA - ra;
+  const float position_error = C.Length();
+  b2Mat22 k;
+  k.ex.x = mA + mB + iA * ra.y * ra.y + iB * rb.y * rb.y;
+  k.ex.y = -iA * ra.x * ra.y - iB * rb.x * rb.y;
+  k.ey.x = k.ex.y;
+  k.ey.y = mA + mB + iA * ra.x * ra.x + iB * rb.x * rb.x;
+  const b2Vec2 imp = -k.Solve(C);
+  cA -= mA * imp;
+  aA -= iA * b2Cross(ra, imp);
+  cB += mB * imp;
+  aB += iB * b2Cross(rb, imp);
+
+  p[index_a].c = cA;
+  p[index_a].a = aA;
+  p[index_b].c = cB;
+  p[index_b].a = aB;
+  return position_error <= b2_linearSlop && angular_error <= b2_angularSlop;
 }
 
 // The pass again on the same velocities: everything that reaches the
@@ -321,11 +185,6 @@ void Revolute23::solve_velocity(b2Velocity* v) {
   }
 }
 
-bool settled(const b2Velocity& now, const b2Velocity& before) {
-  constexpr float kNoise = 32 * b2_epsilon;
-  auto close = [](float a, float b) { return b2Abs(a - b) <= kNoise * b2Max(1.0f, b2Max(b2Abs(a), b2Abs(b))); };
-  return close(now.v.x, before.v.x) && close(now.v.y, before.v.y) && close(now.w, before.w);
-}
 
 // See lunar_lander_legs.h (converged iterations). From the last pass (input
 // velocities in, a motor step, the motor's applied impulse, the block's
@@ -368,17 +227,6 @@ bool Revolute23::plan_converged(int passes, Advance& out) const {
   const float at_kink = impulse.z + static_cast<float>(unclamped) * c.block.z;
   auto holds = [this](float z) { return state == kAtLower ? z >= 0.0f : z <= 0.0f; };
   return holds(at_kink) && holds(out.impulse.z);
-}
-
-b2RevoluteJoint* create_revolute23(b2World& world, b2RevoluteJointDef def, Revolute23& state, Revolute23Group& group,
-                                   int which) {
-  const bool shortcut = state.shortcut;
-  state = Revolute23{};
-  state.shortcut = shortcut;
-  state.group = &group;
-  state.which = which;
-  def.userData.pointer = reinterpret_cast<uintptr_t>(&state);
-  return RevoluteJoint23::create(world, def);
 }
 
 }  // namespace arena

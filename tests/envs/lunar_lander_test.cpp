@@ -777,7 +777,7 @@ TEST(LunarLanderDraw, FrameShowsSkyGroundLanderAndFlags) {
   EXPECT_EQ(at(300, 395), Color::rgb(255, 255, 255)) << "ground";
   // The hull is where the body is.
   const auto& sim = dynamic_cast<const LunarLander&>(env->unwrapped()).sim();
-  const b2Vec2 p = sim.lander()->GetWorldPoint(b2Vec2(0, -5 / 30.0f));
+  const b2Vec2 p = b2Mul(sim.world().transform(LunarLanderWorld::kHull), b2Vec2(0, -5 / 30.0f));
   EXPECT_EQ(at(static_cast<int>(p.x * 30), static_cast<int>(400 - p.y * 30)), Color::rgb(128, 102, 230));
   // A yellow pennant right of each pole.
   const int flag_y = static_cast<int>(400 - (sim.helipad_y() * 30 + 45));
