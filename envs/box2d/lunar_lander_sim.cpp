@@ -1,5 +1,7 @@
 #include "envs/box2d/lunar_lander_sim.h"
 
+#include "envs/box2d/box2d23.h"
+
 #include <algorithm>
 #include <cmath>
 #include <numbers>
@@ -106,8 +108,7 @@ void LunarLanderSim::reset(RandomSource& random) {
   {
     b2Vec2 vertices[6];
     for (int i = 0; i < 6; ++i) vertices[i] = vec(kLanderPoly[i][0] / kScale, kLanderPoly[i][1] / kScale);
-    b2PolygonShape hull;
-    hull.Set(vertices, 6);
+    const b2PolygonShape hull = box2d23::polygon(vertices, 6);
     // Density 5, friction 0.1, restitution 0; it collides with the ground only.
     world_.add_body(LunarLanderWorld::kHull, vec(initial_x, initial_y), 0.0f, hull, 5.0f, 0.1f);
   }

@@ -2,20 +2,21 @@
 
 #include <box2d/b2_time_of_impact.h>
 
+#include <algorithm>
 #include <cstring>
 
+#include "envs/box2d/box2d23.h"
+
 // Every expression that computes a float below keeps the operand order of
-// the Box2D 2.4.1 code it stands for (b2World, b2Island, b2ContactManager,
-// b2Contact, b2ContactSolver, b2Body, b2Fixture): float arithmetic is not
-// associative, and the results must be Box2D's bit for bit. The library is
-// built with -ffp-contract=off, so no multiply-add is fused either.
+// the Box2D 2.3 code it stands for (b2World, b2Island, b2ContactManager,
+// b2Contact, b2ContactSolver, b2Body, b2Fixture, b2BroadPhase): float
+// arithmetic is not associative, and the results must be Box2D's bit for
+// bit. The library is built with -ffp-contract=off, so no multiply-add is
+// fused either.
 
 namespace arena {
 
 namespace {
-
-// Broad-phase proxy user data: 1 + edge number, or 1 + kMaxEdges + body.
-constexpr std::uintptr_t kBodyTag = 1 + LunarLanderWorld::kMaxEdges;
 
 // The body list of Box2D's world: the newest body first.
 constexpr int kWorldBodyOrder[LunarLanderWorld::kBodies] = {LunarLanderWorld::kLeg1, LunarLanderWorld::kLeg0,
@@ -28,11 +29,9 @@ LunarLanderWorld::LunarLanderWorld(b2Vec2 gravity) : gravity_(gravity) {
 }
 
 void LunarLanderWorld::clear() {
-  // b2World::DestroyBody frees each body's fixtures newest first; the order
-  // of DestroyProxy calls shapes the broad-phase tree that later proxies get.
-  for (int i = edge_count_ - 1; i >= 0; --i) broad_phase_.DestroyProxy(edge_proxy_[i]);
-  for (const int id : {kHull, kLeg0, kLeg1})
-    if (bodies_[id].exists) broad_phase_.DestroyProxy(bodies_[id].proxy);
+  // As a new world: Gymnasium builds one per episode.
+  proxy_exists_.fill(false);
+  move_count_ = 0;
   edge_count_ = 0;
   for (Body& b : bodies_) b = Body{};
   bodies_[kGround].xf.SetIdentity();
@@ -51,8 +50,7 @@ void LunarLanderWorld::add_edge(b2Vec2 v1, b2Vec2 v2, float friction) {
   edge_friction_[i] = friction;
   b2AABB aabb;
   edges_[i].ComputeAABB(&aabb, bodies_[kGround].xf, 0);
-  proxy_tag_[i] = static_cast<std::uint8_t>(1 + i);
-  edge_proxy_[i] = broad_phase_.CreateProxy(aabb, reinterpret_cast<void*>(static_cast<std::uintptr_t>(1 + i)));
+  create_proxy(i, aabb);
   new_contacts_ = true;
 }
 
@@ -76,11 +74,10 @@ void LunarLanderWorld::add_body(BodyId id, b2Vec2 position, float angle, const b
   // b2Body::CreateFixture: the proxy at the body's transform, then the mass.
   b2AABB aabb;
   b.shape.ComputeAABB(&aabb, b.xf, 0);
-  b.proxy = broad_phase_.CreateProxy(aabb, reinterpret_cast<void*>(kBodyTag + static_cast<std::uintptr_t>(id)));
+  create_proxy(proxy_of_body(id), aabb);
   new_contacts_ = true;
   // b2Body::ResetMassData with one fixture.
-  b2MassData mass_data;
-  b.shape.ComputeMass(&mass_data, density);
+  const b2MassData mass_data = box2d23::polygon_mass(b.shape, density);
   b.mass = 0.0f;
   b.mass += mass_data.mass;
   b2Vec2 local_center = b2Vec2_zero;
@@ -118,11 +115,14 @@ void LunarLanderWorld::add_leg_joint(int leg, const b2RevoluteJointDef& def) {
   joint_exists_[leg] = true;
 }
 
+// b2Body::SetAwake as 2.3 has it: waking an awake body keeps its sleep timer.
 void LunarLanderWorld::set_awake(Body& b, bool flag) {
   if (!b.dynamic) return;
   if (flag) {
-    b.awake = true;
-    b.sleep_time = 0.0f;
+    if (!b.awake) {
+      b.awake = true;
+      b.sleep_time = 0.0f;
+    }
   } else {
     b.awake = false;
     b.sleep_time = 0.0f;
@@ -168,32 +168,75 @@ void LunarLanderWorld::advance(Body& b, float alpha) {
 // b2Body::SynchronizeFixtures and b2Fixture::Synchronize: the proxy covers
 // the body's sweep over the step.
 void LunarLanderWorld::synchronize_fixtures(Body& b) {
-  b2Transform xf1;
-  if (b.awake) {
-    xf1.q.Set(b.sweep.a0);
-    xf1.p = b.sweep.c0 - b2Mul(xf1.q, b.sweep.localCenter);
-  } else {
-    xf1 = b.xf;
-  }
+  b2Transform xf1;  // 2.3: from the sweep's start, asleep or not
+  xf1.q.Set(b.sweep.a0);
+  xf1.p = b.sweep.c0 - b2Mul(xf1.q, b.sweep.localCenter);
   b2AABB aabb1, aabb2, aabb;
   b.shape.ComputeAABB(&aabb1, xf1, 0);
   b.shape.ComputeAABB(&aabb2, b.xf, 0);
   aabb.Combine(aabb1, aabb2);
-  const b2Vec2 displacement = aabb2.GetCenter() - aabb1.GetCenter();
-  broad_phase_.MoveProxy(b.proxy, aabb, displacement);
+  const b2Vec2 displacement = b.xf.p - xf1.p;  // 2.3: the origin's displacement
+  move_proxy(proxy_of_body(static_cast<int>(&b - bodies_.data())), aabb, displacement);
+}
+
+// ------------------------------------------------------------ broad-phase
+
+void LunarLanderWorld::create_proxy(int proxy, const b2AABB& aabb) {
+  const b2Vec2 r(b2_aabbExtension, b2_aabbExtension);
+  fat_[proxy].lowerBound = aabb.lowerBound - r;
+  fat_[proxy].upperBound = aabb.upperBound + r;
+  proxy_exists_[proxy] = true;
+  move_buffer_[move_count_++] = static_cast<std::uint8_t>(proxy);
+}
+
+// 2.3's b2DynamicTree::MoveProxy: a proxy whose fat box still holds the
+// shape stays; else its new fat box is the shape's, extended by
+// b2_aabbExtension and by twice the displacement in its direction.
+void LunarLanderWorld::move_proxy(int proxy, const b2AABB& aabb, b2Vec2 displacement) {
+  if (fat_[proxy].Contains(aabb)) return;
+  b2AABB b = aabb;
+  const b2Vec2 r(b2_aabbExtension, b2_aabbExtension);
+  b.lowerBound = b.lowerBound - r;
+  b.upperBound = b.upperBound + r;
+  const b2Vec2 d = 2.0f * displacement;  // 2.3's b2_aabbMultiplier
+  if (d.x < 0.0f)
+    b.lowerBound.x += d.x;
+  else
+    b.upperBound.x += d.x;
+  if (d.y < 0.0f)
+    b.lowerBound.y += d.y;
+  else
+    b.upperBound.y += d.y;
+  fat_[proxy] = b;
+  move_buffer_[move_count_++] = static_cast<std::uint8_t>(proxy);
+}
+
+void LunarLanderWorld::find_new_contacts() {
+  int pair_count = 0;
+  for (int m = 0; m < move_count_; ++m) {
+    const int query = move_buffer_[m];
+    for (int p = 0; p < kProxies; ++p) {
+      if (p == query || !proxy_exists_[p] || !b2TestOverlap(fat_[p], fat_[query])) continue;
+      pairs_[pair_count++] = static_cast<std::uint16_t>(b2Min(p, query) * kProxies + b2Max(p, query));
+    }
+  }
+  move_count_ = 0;
+  std::sort(pairs_.begin(), pairs_.begin() + pair_count);
+  for (int i = 0; i < pair_count; ++i) {
+    if (i > 0 && pairs_[i] == pairs_[i - 1]) continue;
+    add_pair(pairs_[i] / kProxies, pairs_[i] % kProxies);
+  }
 }
 
 // ------------------------------------------------------------ contacts
 
-void LunarLanderWorld::AddPair(void* proxy_user_data_a, void* proxy_user_data_b) {
-  const auto tag_a = reinterpret_cast<std::uintptr_t>(proxy_user_data_a);
-  const auto tag_b = reinterpret_cast<std::uintptr_t>(proxy_user_data_b);
-  const bool body_a = tag_a >= kBodyTag, body_b = tag_b >= kBodyTag;
+// b2ContactManager::AddPair. `proxy_a` < `proxy_b`.
+void LunarLanderWorld::add_pair(int proxy_a, int proxy_b) {
   // Two ground edges belong to one body; the hull and the legs never collide
   // with each other (their joints and their collision filters say so).
-  if (body_a == body_b) return;
-  const int edge = static_cast<int>((body_a ? tag_b : tag_a) - 1);
-  const int body = static_cast<int>((body_a ? tag_a : tag_b) - kBodyTag);
+  if (proxy_a >= kMaxEdges || proxy_b < kMaxEdges) return;
+  const int edge = proxy_a;
+  const int body = proxy_b - kMaxEdges + 1;
   Body& b = bodies_[body];
   for (int k = 0; k < b.contact_count; ++k)
     if (contacts_[b.contacts[k]].edge == edge) return;  // the contact exists
@@ -241,7 +284,7 @@ void LunarLanderWorld::update_contact(int slot) {
   const bool was_touching = c.touching;
   Body& ground = bodies_[kGround];
   Body& body = bodies_[c.body];
-  b2CollideEdgeAndPolygon(&c.manifold, &edges_[c.edge], ground.xf, &body.shape, body.xf);
+  box2d23::collide_edge_and_polygon(&c.manifold, edges_[c.edge], ground.xf, body.shape, body.xf);
   const bool touching = c.manifold.pointCount > 0;
   for (int i = 0; i < c.manifold.pointCount; ++i) {
     b2ManifoldPoint* mp2 = c.manifold.points + i;
@@ -280,7 +323,7 @@ void LunarLanderWorld::collide() {
       ++i;
       continue;
     }
-    if (!broad_phase_.TestOverlap(edge_proxy_[c.edge], bodies_[c.body].proxy)) {
+    if (!test_overlap(c.edge, proxy_of_body(c.body))) {
       destroy_contact(i);
       continue;
     }
@@ -399,8 +442,9 @@ void LunarLanderWorld::solve_island(const b2TimeStep& step) {
     b.sweep.c0 = b.sweep.c;
     b.sweep.a0 = b.sweep.a;
     if (b.dynamic) {
-      // Gravity and forces; the damping factor is exactly 1 (no damping).
-      v += h * b.inv_mass * (1.0f * b.mass * gravity_ + b.force);
+      // Gravity and forces, as 2.3 rounds them (2.4 multiplies gravity by the
+      // mass and divides it again); the damping factor is exactly 1.
+      v += h * (1.0f * gravity_ + b.inv_mass * b.force);
       w += h * b.inv_inertia * b.torque;
       v *= 1.0f / (1.0f + h * 0.0f);
       w *= 1.0f / (1.0f + h * 0.0f);
@@ -552,7 +596,7 @@ void LunarLanderWorld::solve_toi(const b2TimeStep& step) {
         input.sweepB = bB.sweep;
         input.tMax = 1.0f;
         b2TOIOutput output;
-        b2TimeOfImpact(&output, &input);
+        box2d23::time_of_impact(&output, input, b2_maxPolygonVertices);
         const float beta = output.t;
         if (output.state == b2TOIOutput::e_touching) {
           alpha = b2Min(alpha0 + (1.0f - alpha0) * beta, 1.0f);

@@ -87,7 +87,6 @@ void Revolute23::init_velocity(const b2TimeStep& step, const Bodies& bodies, con
 bool Revolute23::solve_position(b2Position* p) const {
   b2Vec2 cA = p[index_a].c, cB = p[index_b].c;
   float aA = p[index_a].a, aB = p[index_b].a;
-  b2Rot qA(aA), qB(aB);
   float angular_error = 0.0f;
 
   if (limit && state != kInactive && !fixed_rotation) {
@@ -112,8 +111,7 @@ bool Revolute23::solve_position(b2Position* p) const {
     aB += iB * limit_impulse;
   }
 
-  qA.Set(aA);
-  qB.Set(aB);
+  const b2Rot qA(aA), qB(aB);
   const b2Vec2 ra = b2Mul(qA, local_anchor_a - local_center_a);
   const b2Vec2 rb = b2Mul(qB, local_anchor_b - local_center_b);
   const b2Vec2 C = cB + rb - cA - ra;

@@ -1,8 +1,8 @@
 // A fixed mix of LunarLander episodes, hashed bit for bit: random and
 // heuristic play, discrete and continuous, with wind, light gravity, and
-// strong wind under heavy gravity. tests/data/lunar_lander_b2world_trace.txt
-// holds the hashes that the same mix gave when LunarLanderSim ran on
-// libbox2d's b2World (at commit 92a3270, before LunarLanderWorld replaced it).
+// strong wind under heavy gravity. tests/data/lunar_lander_world_trace.txt
+// holds the hashes that LunarLanderSim gave for it once its world had been
+// checked against Gymnasium's recorded episodes (lunar_lander_test.cpp).
 #pragma once
 
 #include <bit>
