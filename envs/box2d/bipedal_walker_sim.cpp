@@ -1,5 +1,7 @@
 #include "envs/box2d/bipedal_walker_sim.h"
 
+#include "envs/box2d/revolute23_joint.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -284,7 +286,7 @@ void BipedalWalkerSim::build_walker(Rng& rng) {
     hip.lowerAngle = -0.8f;
     hip.upperAngle = 1.1f;
     legs_[k] = thigh;
-    joints_[k] = static_cast<b2RevoluteJoint*>(world_->CreateJoint(&hip));
+    joints_[k] = create_revolute23_joint(*world_, hip, joint_solvers_[k]);
 
     bd.position = vec(init_x, init_y - kLegH * 3 / 2 - kLegDown);
     b2Body* shin = world_->CreateBody(&bd);
@@ -304,7 +306,7 @@ void BipedalWalkerSim::build_walker(Rng& rng) {
     knee.lowerAngle = -1.6f;
     knee.upperAngle = -0.1f;
     legs_[k + 1] = shin;
-    joints_[k + 1] = static_cast<b2RevoluteJoint*>(world_->CreateJoint(&knee));
+    joints_[k + 1] = create_revolute23_joint(*world_, knee, joint_solvers_[k + 1]);
     k += 2;
   }
 }

@@ -1,5 +1,6 @@
 // The physics core of BipedalWalker-v3 / BipedalWalkerHardcore-v3 (Gymnasium
-// 1.x, by Oleg Klimov) on Box2D 2.4.1: the terrain generator, the walker
+// 1.x, by Oleg Klimov) on Debian's libbox2d 2.4.1 with Box2D 2.3's revolute
+// joints: the terrain generator, the walker
 // (hull, two thighs, two shins, four motorised revolute joints), the contact
 // listener and the ten lidar rays. No rewards and no spaces here: the Env
 // adapter (bipedal_walker.h) turns this into an environment.
@@ -15,11 +16,17 @@
 // - The lidar casts against the terrain pieces in each ray's reach instead of
 //   through b2World::RayCast; the fractions are the same floats
 //   (lidar_by_world_raycast() is the reference, and a test compares them).
-// - Gymnasium runs on pybox2d (Box2D 2.3), this on Box2D 2.4.1, whose joint
-//   limits and edge collisions are solved differently: trajectories differ
-//   even for the same course and actions. The joint reference angles are
-//   pybox2d's (bodyB.angle - bodyA.angle at creation), and the motors wake
-//   sleeping bodies on every step as 2.3's motor setters do.
+// - Gymnasium runs on pybox2d (Box2D 2.3), this on libbox2d 2.4.1's world
+//   with the four joints solved by Box2D 2.3's revolute algorithm
+//   (revolute23_joint.h; 2.4 rewrote the joint limits, and the walker lives on
+//   them). Contacts, integration and mass round as 2.4.1 does, so
+//   trajectories differ in their last bits even for the same course and
+//   actions; the behaviour is Gymnasium's: its heuristic scores 99.3 +- 121.8
+//   (hardcore -60.6 +- 24.7) over 1000 seeds here, against Gymnasium's 102.6
+//   +- 125.1 (-59.2 +- 25.2); with 2.4.1's joints it was 118.0 +- 131.8
+//   (-63.3 +- 22.7). The joint reference angles are pybox2d's (bodyB.angle -
+//   bodyA.angle at creation), and the motors wake sleeping bodies on every
+//   step as 2.3's motor setters do.
 #pragma once
 
 #include <box2d/box2d.h>
@@ -30,6 +37,7 @@
 #include <span>
 #include <vector>
 
+#include "envs/box2d/revolute23.h"
 #include "envs/core/rng.h"
 
 namespace arena {
@@ -163,6 +171,7 @@ class BipedalWalkerSim {
   b2Body* hull_ = nullptr;
   std::array<b2Body*, 4> legs_{};
   std::array<b2RevoluteJoint*, 4> joints_{};
+  std::array<Revolute23, 4> joint_solvers_{};  // Box2D 2.3's solver state of each joint
   bool game_over_ = false;
   std::array<bool, 2> ground_contact_{};
 
