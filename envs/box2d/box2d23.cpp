@@ -264,29 +264,11 @@ class Separation {
       axis_ = pB - pA;
       axis_.Normalize();
     } else if (cache.indexA[0] == cache.indexA[1]) {
-      // Two points on B, one on A: B's face.
-      type_ = kFaceB;
-      const b2Vec2 b1 = b_.GetVertex(cache.indexB[0]);
-      const b2Vec2 b2 = b_.GetVertex(cache.indexB[1]);
-      axis_ = b2Cross(b2 - b1, 1.0f);
-      axis_.Normalize();
-      const b2Vec2 normal = b2Mul(xfB.q, axis_);
-      local_point_ = 0.5f * (b1 + b2);
-      const b2Vec2 pB = b2Mul(xfB, local_point_);
-      const b2Vec2 pA = b2Mul(xfA, a_.GetVertex(cache.indexA[0]));
-      if (b2Dot(pA - pB, normal) < 0.0f) axis_ = -axis_;
+      type_ = kFaceB;  // two points on B, one on A
+      set_face(b_, cache.indexB[0], cache.indexB[1], xfB, b2Mul(xfA, a_.GetVertex(cache.indexA[0])));
     } else {
-      // Two points on A: A's face.
-      type_ = kFaceA;
-      const b2Vec2 a1 = a_.GetVertex(cache.indexA[0]);
-      const b2Vec2 a2 = a_.GetVertex(cache.indexA[1]);
-      axis_ = b2Cross(a2 - a1, 1.0f);
-      axis_.Normalize();
-      const b2Vec2 normal = b2Mul(xfA.q, axis_);
-      local_point_ = 0.5f * (a1 + a2);
-      const b2Vec2 pA = b2Mul(xfA, local_point_);
-      const b2Vec2 pB = b2Mul(xfB, b_.GetVertex(cache.indexB[0]));
-      if (b2Dot(pB - pA, normal) < 0.0f) axis_ = -axis_;
+      type_ = kFaceA;  // two points on A
+      set_face(a_, cache.indexA[0], cache.indexA[1], xfA, b2Mul(xfB, b_.GetVertex(cache.indexB[0])));
     }
   }
 
@@ -296,31 +278,20 @@ class Separation {
     sweep_a_.GetTransform(&xfA, t);
     sweep_b_.GetTransform(&xfB, t);
     switch (type_) {
-      case kPoints: {
+      case kPoints:
         *index_a = a_.GetSupport(b2MulT(xfA.q, axis_));
         *index_b = b_.GetSupport(b2MulT(xfB.q, -axis_));
-        const b2Vec2 pA = b2Mul(xfA, a_.GetVertex(*index_a));
-        const b2Vec2 pB = b2Mul(xfB, b_.GetVertex(*index_b));
-        return b2Dot(pB - pA, axis_);
-      }
-      case kFaceA: {
-        const b2Vec2 normal = b2Mul(xfA.q, axis_);
-        const b2Vec2 pA = b2Mul(xfA, local_point_);
+        break;
+      case kFaceA:
         *index_a = -1;
-        *index_b = b_.GetSupport(b2MulT(xfB.q, -normal));
-        const b2Vec2 pB = b2Mul(xfB, b_.GetVertex(*index_b));
-        return b2Dot(pB - pA, normal);
-      }
+        *index_b = b_.GetSupport(b2MulT(xfB.q, -b2Mul(xfA.q, axis_)));
+        break;
       case kFaceB:
-      default: {
-        const b2Vec2 normal = b2Mul(xfB.q, axis_);
-        const b2Vec2 pB = b2Mul(xfB, local_point_);
         *index_b = -1;
-        *index_a = a_.GetSupport(b2MulT(xfA.q, -normal));
-        const b2Vec2 pA = b2Mul(xfA, a_.GetVertex(*index_a));
-        return b2Dot(pA - pB, normal);
-      }
+        *index_a = a_.GetSupport(b2MulT(xfA.q, -b2Mul(xfB.q, axis_)));
+        break;
     }
+    return separation(xfA, xfB, *index_a, *index_b);
   }
 
   // The separation of given witness points at time t.
@@ -328,26 +299,7 @@ class Separation {
     b2Transform xfA, xfB;
     sweep_a_.GetTransform(&xfA, t);
     sweep_b_.GetTransform(&xfB, t);
-    switch (type_) {
-      case kPoints: {
-        const b2Vec2 pA = b2Mul(xfA, a_.GetVertex(index_a));
-        const b2Vec2 pB = b2Mul(xfB, b_.GetVertex(index_b));
-        return b2Dot(pB - pA, axis_);
-      }
-      case kFaceA: {
-        const b2Vec2 normal = b2Mul(xfA.q, axis_);
-        const b2Vec2 pA = b2Mul(xfA, local_point_);
-        const b2Vec2 pB = b2Mul(xfB, b_.GetVertex(index_b));
-        return b2Dot(pB - pA, normal);
-      }
-      case kFaceB:
-      default: {
-        const b2Vec2 normal = b2Mul(xfB.q, axis_);
-        const b2Vec2 pB = b2Mul(xfB, local_point_);
-        const b2Vec2 pA = b2Mul(xfA, a_.GetVertex(index_a));
-        return b2Dot(pA - pB, normal);
-      }
-    }
+    return separation(xfA, xfB, index_a, index_b);
   }
 
  private:
@@ -357,6 +309,38 @@ class Separation {
   Type type_ = kPoints;
   b2Vec2 local_point_{0, 0};
   b2Vec2 axis_{0, 0};
+
+  // The axis of the face (i1, i2) of `face`, pointing to `other` (a point in
+  // world coordinates).
+  void set_face(const b2DistanceProxy& face, int i1, int i2, const b2Transform& xf_face, b2Vec2 other) {
+    const b2Vec2 p1 = face.GetVertex(i1);
+    const b2Vec2 p2 = face.GetVertex(i2);
+    axis_ = b2Cross(p2 - p1, 1.0f);
+    axis_.Normalize();
+    const b2Vec2 normal = b2Mul(xf_face.q, axis_);
+    local_point_ = 0.5f * (p1 + p2);
+    if (b2Dot(other - b2Mul(xf_face, local_point_), normal) < 0.0f) axis_ = -axis_;
+  }
+
+  float separation(const b2Transform& xfA, const b2Transform& xfB, int index_a, int index_b) const {
+    switch (type_) {
+      case kPoints:
+        return b2Dot(b2Mul(xfB, b_.GetVertex(index_b)) - b2Mul(xfA, a_.GetVertex(index_a)), axis_);
+      case kFaceA:
+        return face_separation(xfA, xfB, b_, index_b);
+      case kFaceB:
+      default:
+        return face_separation(xfB, xfA, a_, index_a);
+    }
+  }
+
+  // Along the face's normal, from the face to vertex `i` of `other`.
+  float face_separation(const b2Transform& xf_face, const b2Transform& xf_other, const b2DistanceProxy& other,
+                        int i) const {
+    const b2Vec2 normal = b2Mul(xf_face.q, axis_);
+    const b2Vec2 on_face = b2Mul(xf_face, local_point_);
+    return b2Dot(b2Mul(xf_other, other.GetVertex(i)) - on_face, normal);
+  }
 };
 
 }  // namespace

@@ -46,7 +46,6 @@ class LunarLanderLegs {
   void set_shortcut(bool on);
   // Tests: false solves every iteration, without converged iterations.
   void set_converged_iterations(bool on) { converged_iterations_ = on; }
-  bool converged_iterations() const { return converged_iterations_; }
   // Velocity passes run in full and repeated by the shortcut, so far.
   std::int64_t full_passes() const { return joints_[0].full_passes + joints_[1].full_passes + retired_full_; }
   std::int64_t repeated_passes() const {

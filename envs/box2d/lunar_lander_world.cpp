@@ -485,28 +485,7 @@ void LunarLanderWorld::solve_island(const b2TimeStep& step) {
   }
   store_impulses();
 
-  for (int i = 0; i < island_body_count_; ++i) {
-    b2Vec2 c = positions_[i].c;
-    float a = positions_[i].a;
-    b2Vec2 v = velocities_[i].v;
-    float w = velocities_[i].w;
-    const b2Vec2 translation = h * v;
-    if (b2Dot(translation, translation) > b2_maxTranslationSquared) {
-      const float ratio = b2_maxTranslation / translation.Length();
-      v *= ratio;
-    }
-    const float rotation = h * w;
-    if (rotation * rotation > b2_maxRotationSquared) {
-      const float ratio = b2_maxRotation / b2Abs(rotation);
-      w *= ratio;
-    }
-    c += h * v;
-    a += h * w;
-    positions_[i].c = c;
-    positions_[i].a = a;
-    velocities_[i].v = v;
-    velocities_[i].w = w;
-  }
+  integrate_positions(h);
 
   bool position_solved = false;
   for (int i = 0; i < step.positionIterations; ++i) {
@@ -547,6 +526,33 @@ void LunarLanderWorld::solve_island(const b2TimeStep& step) {
   }
   if (min_sleep_time >= b2_timeToSleep && position_solved) {
     for (int i = 0; i < island_body_count_; ++i) set_awake(bodies_[island_bodies_[i]], false);
+  }
+}
+
+// The island's positions over `h`, at velocities capped to b2_maxTranslation
+// and b2_maxRotation a step.
+void LunarLanderWorld::integrate_positions(float h) {
+  for (int i = 0; i < island_body_count_; ++i) {
+    b2Vec2 c = positions_[i].c;
+    float a = positions_[i].a;
+    b2Vec2 v = velocities_[i].v;
+    float w = velocities_[i].w;
+    const b2Vec2 translation = h * v;
+    if (b2Dot(translation, translation) > b2_maxTranslationSquared) {
+      const float ratio = b2_maxTranslation / translation.Length();
+      v *= ratio;
+    }
+    const float rotation = h * w;
+    if (rotation * rotation > b2_maxRotationSquared) {
+      const float ratio = b2_maxRotation / b2Abs(rotation);
+      w *= ratio;
+    }
+    c += h * v;
+    a += h * w;
+    positions_[i].c = c;
+    positions_[i].a = a;
+    velocities_[i].v = v;
+    velocities_[i].w = w;
   }
 }
 
@@ -707,33 +713,13 @@ void LunarLanderWorld::solve_toi_island(const b2TimeStep& sub_step, int toi_inde
   init_velocity_constraints();
   for (int i = 0; i < sub_step.velocityIterations; ++i) solve_velocity_constraints();
 
-  const float h = sub_step.dt;
+  integrate_positions(sub_step.dt);
   for (int i = 0; i < island_body_count_; ++i) {
-    b2Vec2 c = positions_[i].c;
-    float a = positions_[i].a;
-    b2Vec2 v = velocities_[i].v;
-    float w = velocities_[i].w;
-    const b2Vec2 translation = h * v;
-    if (b2Dot(translation, translation) > b2_maxTranslationSquared) {
-      const float ratio = b2_maxTranslation / translation.Length();
-      v *= ratio;
-    }
-    const float rotation = h * w;
-    if (rotation * rotation > b2_maxRotationSquared) {
-      const float ratio = b2_maxRotation / b2Abs(rotation);
-      w *= ratio;
-    }
-    c += h * v;
-    a += h * w;
-    positions_[i].c = c;
-    positions_[i].a = a;
-    velocities_[i].v = v;
-    velocities_[i].w = w;
     Body& body = bodies_[island_bodies_[i]];
-    body.sweep.c = c;
-    body.sweep.a = a;
-    body.v = v;
-    body.w = w;
+    body.sweep.c = positions_[i].c;
+    body.sweep.a = positions_[i].a;
+    body.v = velocities_[i].v;
+    body.w = velocities_[i].w;
     synchronize_transform(body);
   }
 }
@@ -742,7 +728,6 @@ void LunarLanderWorld::solve_toi_island(const b2TimeStep& sub_step, int toi_inde
 
 // b2ContactSolver's constructor: the position-independent parts.
 void LunarLanderWorld::init_constraints(const b2TimeStep& step) {
-  solver_step_ = step;
   constraint_count_ = island_contact_count_;
   for (int i = 0; i < constraint_count_; ++i) {
     const Contact& contact = contacts_[island_contacts_[i]];

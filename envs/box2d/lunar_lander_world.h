@@ -89,12 +89,9 @@ class LunarLanderWorld {
   float angular_velocity(BodyId id) const { return bodies_[id].w; }
   bool awake(BodyId id) const { return bodies_[id].awake; }
   const b2PolygonShape& shape(BodyId id) const { return bodies_[id].shape; }
-  bool has_body(BodyId id) const { return bodies_[id].exists; }
 
   LunarLanderLegs& legs() { return legs_; }
   const LunarLanderLegs& legs() const { return legs_; }
-  // Contacts between a body and a ground edge whose fat boxes overlap.
-  int contact_count() const { return list_count_; }
   // Impacts solved as time-of-impact sub-steps, so far.
   std::int64_t toi_events() const { return toi_events_; }
 
@@ -180,6 +177,7 @@ class LunarLanderWorld {
   void solve_island(const b2TimeStep& step);
   void solve_toi(const b2TimeStep& step);
   void solve_toi_island(const b2TimeStep& sub_step, int toi_index_a, int toi_index_b);
+  void integrate_positions(float h);
   void synchronize_fixtures(Body& b);
   void synchronize_transform(Body& b);
   void advance(Body& b, float alpha);
@@ -231,7 +229,6 @@ class LunarLanderWorld {
   std::array<b2Velocity, kBodies> velocities_{};
   std::array<Constraint, kMaxContacts> constraints_{};
   int constraint_count_ = 0;
-  b2TimeStep solver_step_{};
 };
 
 }  // namespace arena
