@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
 
 #include "envs/box2d/box2d23.h"
 
@@ -45,6 +46,7 @@ void LunarLanderWorld::clear() {
 }
 
 void LunarLanderWorld::add_edge(b2Vec2 v1, b2Vec2 v2, float friction) {
+  if (edge_count_ == kMaxEdges) throw std::length_error("LunarLanderWorld: more than 12 ground edges");
   const int i = edge_count_++;
   edges_[i].SetTwoSided(v1, v2);
   edge_friction_[i] = friction;

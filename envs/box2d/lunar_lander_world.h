@@ -64,11 +64,12 @@ class LunarLanderWorld {
 
   void set_listener(Listener* listener) { listener_ = listener; }
 
-  // Removes every body, fixture and contact (no events), as destroying the
-  // ground, the hull and the legs in that order would.
+  // Removes every body, fixture and contact (no events): the world is as new
+  // (Gymnasium builds a new one per episode).
   void clear();
   // Building an episode, in Gymnasium's order: the ground's edge fixtures,
-  // then the hull, then each leg with its joint (its bodyA is the hull).
+  // then the hull, then each leg with its joint (its bodyA is the hull). At
+  // most kMaxEdges edges (std::length_error beyond).
   void add_edge(b2Vec2 v1, b2Vec2 v2, float friction);
   void add_body(BodyId id, b2Vec2 position, float angle, const b2PolygonShape& shape, float density, float friction);
   void add_leg_joint(int leg, const b2RevoluteJointDef& def);

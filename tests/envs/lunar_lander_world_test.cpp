@@ -13,6 +13,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -86,6 +87,20 @@ TEST(LunarLanderWorld, TimeOfImpactStopsAFastFall) {
   EXPECT_GT(world.toi_events(), 0);
   EXPECT_GT(world.position(LunarLanderWorld::kHull).y, 0.0f) << "tunnelled through the ground";
   EXPECT_LT(world.position(LunarLanderWorld::kHull).y, 0.2f);
+}
+
+}  // namespace
+}  // namespace arena
+
+namespace arena {
+namespace {
+
+TEST(LunarLanderWorld, TooManyEdgesIsAnError) {
+  LunarLanderWorld world(b2Vec2(0, -10));
+  world.clear();
+  for (int i = 0; i < LunarLanderWorld::kMaxEdges; ++i)
+    world.add_edge(b2Vec2(static_cast<float>(i), 0), b2Vec2(static_cast<float>(i + 1), 0), 0.1f);
+  EXPECT_THROW(world.add_edge(b2Vec2(20, 0), b2Vec2(21, 0), 0.1f), std::length_error);
 }
 
 }  // namespace
