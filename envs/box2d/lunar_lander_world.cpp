@@ -847,24 +847,18 @@ void LunarLanderWorld::warm_start() {
   for (int i = 0; i < constraint_count_; ++i) {
     const Constraint& k = constraints_[i];
     const float mA = k.inv_mass_a, iA = k.inv_i_a, mB = k.inv_mass_b, iB = k.inv_i_b;
-    b2Vec2 vA = velocities_[k.index_a].v;
-    float wA = velocities_[k.index_a].w;
-    b2Vec2 vB = velocities_[k.index_b].v;
-    float wB = velocities_[k.index_b].w;
+    b2Velocity& a = velocities_[k.index_a];  // the ground and a dynamic body: never the same
+    b2Velocity& b = velocities_[k.index_b];
     const b2Vec2 normal = k.normal;
     const b2Vec2 tangent = b2Cross(normal, 1.0f);
     for (int j = 0; j < k.point_count; ++j) {
       const Constraint::Point& p = k.points[j];
       const b2Vec2 P = p.normal_impulse * normal + p.tangent_impulse * tangent;
-      wA -= iA * b2Cross(p.rA, P);
-      vA -= mA * P;
-      wB += iB * b2Cross(p.rB, P);
-      vB += mB * P;
+      a.w -= iA * b2Cross(p.rA, P);
+      a.v -= mA * P;
+      b.w += iB * b2Cross(p.rB, P);
+      b.v += mB * P;
     }
-    velocities_[k.index_a].v = vA;
-    velocities_[k.index_a].w = wA;
-    velocities_[k.index_b].v = vB;
-    velocities_[k.index_b].w = wB;
   }
 }
 
