@@ -14,7 +14,6 @@
 // edges without ghost vertices (the only kind LunarLander's terrain has).
 #pragma once
 
-#include <box2d/b2_time_of_impact.h>
 #include <box2d/box2d.h>
 
 namespace arena::box2d23 {
@@ -29,9 +28,5 @@ b2PolygonShape polygon(const b2Vec2* vertices, int count);
 // b2CollideEdgeAndPolygon for an edge without ghost vertices.
 void collide_edge_and_polygon(b2Manifold* manifold, const b2EdgeShape& edge, const b2Transform& xfA,
                               const b2PolygonShape& polygon, const b2Transform& xfB);
-
-// b2TimeOfImpact, with the root finder's push-back rounds bounded by
-// `push_back_limit` (Box2D's b2_maxPolygonVertices).
-void time_of_impact(b2TOIOutput* output, const b2TOIInput& input, int push_back_limit);
 
 }  // namespace arena::box2d23

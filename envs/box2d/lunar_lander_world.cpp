@@ -31,7 +31,6 @@ LunarLanderWorld::LunarLanderWorld(b2Vec2 gravity) : gravity_(gravity) {
 
 void LunarLanderWorld::clear() {
   // As a new world: Gymnasium builds one per episode.
-  proxy_exists_.fill(false);
   move_count_ = 0;
   edge_count_ = 0;
   for (Body& b : bodies_) b = Body{};
@@ -163,8 +162,7 @@ void LunarLanderWorld::advance(Body& b, float alpha) {
   b.sweep.Advance(alpha);
   b.sweep.c = b.sweep.c0;
   b.sweep.a = b.sweep.a0;
-  b.xf.q.Set(b.sweep.a);
-  b.xf.p = b.sweep.c - b2Mul(b.xf.q, b.sweep.localCenter);
+  synchronize_transform(b);
 }
 
 // b2Body::SynchronizeFixtures and b2Fixture::Synchronize: the proxy covers
@@ -187,7 +185,6 @@ void LunarLanderWorld::create_proxy(int proxy, const b2AABB& aabb) {
   const b2Vec2 r(b2_aabbExtension, b2_aabbExtension);
   fat_[proxy].lowerBound = aabb.lowerBound - r;
   fat_[proxy].upperBound = aabb.upperBound + r;
-  proxy_exists_[proxy] = true;
   move_buffer_[move_count_++] = static_cast<std::uint8_t>(proxy);
 }
 
@@ -218,7 +215,7 @@ void LunarLanderWorld::find_new_contacts() {
   for (int m = 0; m < move_count_; ++m) {
     const int query = move_buffer_[m];
     for (int p = 0; p < kProxies; ++p) {
-      if (p == query || !proxy_exists_[p] || !b2TestOverlap(fat_[p], fat_[query])) continue;
+      if (p == query || !proxy_exists(p) || !b2TestOverlap(fat_[p], fat_[query])) continue;
       pairs_[pair_count++] = static_cast<std::uint16_t>(b2Min(p, query) * kProxies + b2Max(p, query));
     }
   }
@@ -284,7 +281,7 @@ void LunarLanderWorld::update_contact(int slot) {
   const b2Manifold old_manifold = c.manifold;
   c.enabled = true;
   const bool was_touching = c.touching;
-  Body& ground = bodies_[kGround];
+  const Body& ground = bodies_[kGround];
   Body& body = bodies_[c.body];
   box2d23::collide_edge_and_polygon(&c.manifold, edges_[c.edge], ground.xf, body.shape, body.xf);
   const bool touching = c.manifold.pointCount > 0;
@@ -302,10 +299,7 @@ void LunarLanderWorld::update_contact(int slot) {
       }
     }
   }
-  if (touching != was_touching) {
-    set_awake(ground, true);
-    set_awake(body, true);
-  }
+  if (touching != was_touching) set_awake(body, true);  // the ground is static: it stays as it is
   c.touching = touching;
   if (listener_ != nullptr) {
     if (!was_touching && touching) listener_->begin_contact(c.body);
@@ -445,11 +439,9 @@ void LunarLanderWorld::solve_island(const b2TimeStep& step) {
     b.sweep.a0 = b.sweep.a;
     if (b.dynamic) {
       // Gravity and forces, as 2.3 rounds them (2.4 multiplies gravity by the
-      // mass and divides it again); the damping factor is exactly 1.
+      // mass and divides it again). No damping: Box2D's factor is exactly 1.
       v += h * (1.0f * gravity_ + b.inv_mass * b.force);
       w += h * b.inv_inertia * b.torque;
-      v *= 1.0f / (1.0f + h * 0.0f);
-      w *= 1.0f / (1.0f + h * 0.0f);
     }
     positions_[i].c = c;
     positions_[i].a = a;
@@ -503,14 +495,7 @@ void LunarLanderWorld::solve_island(const b2TimeStep& step) {
     }
   }
 
-  for (int i = 0; i < island_body_count_; ++i) {
-    Body& b = bodies_[island_bodies_[i]];
-    b.sweep.c = positions_[i].c;
-    b.sweep.a = positions_[i].a;
-    b.v = velocities_[i].v;
-    b.w = velocities_[i].w;
-    synchronize_transform(b);
-  }
+  store_island_bodies();
 
   float min_sleep_time = b2_maxFloat;
   const float lin_tol_sqr = b2_linearSleepTolerance * b2_linearSleepTolerance;
@@ -555,6 +540,18 @@ void LunarLanderWorld::integrate_positions(float h) {
     positions_[i].a = a;
     velocities_[i].v = v;
     velocities_[i].w = w;
+  }
+}
+
+// The island's positions and velocities back into its bodies.
+void LunarLanderWorld::store_island_bodies() {
+  for (int i = 0; i < island_body_count_; ++i) {
+    Body& b = bodies_[island_bodies_[i]];
+    b.sweep.c = positions_[i].c;
+    b.sweep.a = positions_[i].a;
+    b.v = velocities_[i].v;
+    b.w = velocities_[i].w;
+    synchronize_transform(b);
   }
 }
 
@@ -604,7 +601,7 @@ void LunarLanderWorld::solve_toi(const b2TimeStep& step) {
         input.sweepB = bB.sweep;
         input.tMax = 1.0f;
         b2TOIOutput output;
-        box2d23::time_of_impact(&output, input, b2_maxPolygonVertices);
+        b2TimeOfImpact(&output, &input);  // libbox2d's: 2.3's algorithm and arithmetic
         const float beta = output.t;
         if (output.state == b2TOIOutput::e_touching) {
           alpha = b2Min(alpha0 + (1.0f - alpha0) * beta, 1.0f);
@@ -660,12 +657,10 @@ void LunarLanderWorld::solve_toi(const b2TimeStep& step) {
       const int slot = bB.contacts[k];
       Contact& c = contacts_[slot];
       if (c.island_flag) continue;
-      // The other body is the ground, already in the island: it is not advanced.
+      // The other body is the ground, already in the island: it is not
+      // advanced, so there is nothing to restore.
       update_contact(slot);
-      if (!c.enabled || !c.touching) {
-        synchronize_transform(bA);
-        continue;
-      }
+      if (!c.enabled || !c.touching) continue;
       c.island_flag = true;
       island_contacts_[island_contact_count_++] = slot;
     }
@@ -716,14 +711,7 @@ void LunarLanderWorld::solve_toi_island(const b2TimeStep& sub_step, int toi_inde
   for (int i = 0; i < sub_step.velocityIterations; ++i) solve_velocity_constraints();
 
   integrate_positions(sub_step.dt);
-  for (int i = 0; i < island_body_count_; ++i) {
-    Body& body = bodies_[island_bodies_[i]];
-    body.sweep.c = positions_[i].c;
-    body.sweep.a = positions_[i].a;
-    body.v = velocities_[i].v;
-    body.w = velocities_[i].w;
-    synchronize_transform(body);
-  }
+  store_island_bodies();
 }
 
 // ------------------------------------------------------------ contact solver

@@ -16,11 +16,12 @@
 //     iterations, positions, position iterations with early exit, sleep);
 //   - the contact solver: friction, one-point and two-point block normal
 //     solves, position correction;
-//   - continuous collision: the time of impact of each body with the ground
-//     (box2d23.h), solved as sub-steps as b2World::SolveTOI does.
+//   - continuous collision: the time of impact of each body with the ground,
+//     solved as sub-steps as b2World::SolveTOI does.
 // Where Debian's libbox2d 2.4.1 computes what 2.3 computes (polygon set-up,
-// bounding boxes, distance, clipping, world manifolds) its functions are
-// used; where 2.4 changed the arithmetic, 2.3's is here or in box2d23.h
+// bounding boxes, distance, time of impact, clipping, world manifolds) its
+// functions are used; where 2.4 changed the arithmetic, 2.3's is here or in
+// box2d23.h
 // (velocity integration, polygon mass, the edge-polygon manifold, the
 // broad-phase, sleep timing). The joints are solved with Box2D 2.3's
 // revolute algorithm (revolute23.h), and LunarLanderLegs solves a
@@ -30,8 +31,8 @@
 // with every velocity iteration run: every observation before the first
 // ground contact is Gymnasium's bit for bit, and 7 of 12 episodes are bit
 // for bit to their end; the other 5 part by a few ulps in the step after a
-// time-of-impact event, for a reason not found (the time-of-impact code is
-// 2.3's).
+// time-of-impact event, for a reason not found (libbox2d's time of impact,
+// distance and separation code is 2.3's line for line).
 #pragma once
 
 #include <box2d/box2d.h>
@@ -167,6 +168,9 @@ class LunarLanderWorld {
   void create_proxy(int proxy, const b2AABB& aabb);
   void move_proxy(int proxy, const b2AABB& aabb, b2Vec2 displacement);
   bool test_overlap(int proxy_a, int proxy_b) const { return b2TestOverlap(fat_[proxy_a], fat_[proxy_b]); }
+  bool proxy_exists(int proxy) const {
+    return proxy < kMaxEdges ? proxy < edge_count_ : bodies_[proxy - kMaxEdges + 1].exists;
+  }
   // b2BroadPhase::UpdatePairs: the pairs of moved proxies, sorted, each once,
   // to add_pair (b2ContactManager::AddPair).
   void find_new_contacts();
@@ -179,6 +183,7 @@ class LunarLanderWorld {
   void solve_toi(const b2TimeStep& step);
   void solve_toi_island(const b2TimeStep& sub_step, int toi_index_a, int toi_index_b);
   void integrate_positions(float h);
+  void store_island_bodies();
   void synchronize_fixtures(Body& b);
   void synchronize_transform(Body& b);
   void advance(Body& b, float alpha);
@@ -196,7 +201,6 @@ class LunarLanderWorld {
   b2Vec2 gravity_;
   Listener* listener_ = nullptr;
   std::array<b2AABB, kProxies> fat_{};
-  std::array<bool, kProxies> proxy_exists_{};
   std::array<std::uint8_t, kProxies> move_buffer_{};
   int move_count_ = 0;
   std::array<std::uint16_t, kProxies * kProxies> pairs_{};  // proxy_a * kProxies + proxy_b
